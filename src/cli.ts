@@ -1,0 +1,50 @@
+/**
+ * The headless command line over the same engine the extension uses:
+ *   circuit-inspector info <model>
+ *   circuit-inspector run <model> (--prompt TEXT | --tokens 1,2,3) [--logits last|all] [--patterns] [--backend B]
+ *   circuit-inspector bench [--tokens 128] [--backend B] [--json]
+ */
+import { benchCommand } from './cli/bench';
+import { infoCommand } from './cli/info';
+import { reportFailure, UsageError } from './cli/output';
+import { runCommand } from './cli/run';
+
+const USAGE = `usage: circuit-inspector <command> [options]
+
+commands:
+  info <model>                          model card as JSON
+  run <model> (--prompt TEXT | --tokens 1,2,3) [--logits last|all] [--patterns]
+                                        one forward pass as JSON
+  bench [--tokens 128] [--backend B] [--repeats 5] [--json]
+                                        GPT-2-small forward + full cache vs numpy
+
+<model>: a .safetensors file, a model.safetensors.index.json, or a folder holding
+them with config.json (and optionally tokenizer.json).
+--backend: auto (default) | tensorflow | wasm | cpu
+`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  info: infoCommand,
+  run: runCommand,
+  bench: benchCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  const handler = COMMANDS[command];
+  try {
+    if (!handler) throw new UsageError(`unknown command "${command}" (try: ${Object.keys(COMMANDS).join(', ')})`);
+    await handler(rest);
+    return 0;
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
