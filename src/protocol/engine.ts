@@ -1,6 +1,7 @@
 /**
  * Messages between the extension host and the engine process (a forked Node child, structured-clone
- * IPC). Requests carry an id; every reply names it. The engine sends `ready` once before anything.
+ * IPC: fork it with `serialization: 'advanced'` so typed arrays arrive as typed arrays). Requests
+ * carry an id; every reply names it. The engine sends `ready` once before anything.
  */
 
 /** Host → engine. */
@@ -46,3 +47,6 @@ export interface RunResult {
   /** Attention probabilities per layer, each [head, query, key] flattened. */
   readonly patterns?: readonly Float32Array[];
 }
+
+/** A request before the client numbers it. */
+export type EngineRequestBody = EngineRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
