@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { EngineError } from '../errors';
 import type { WeightSource } from '../formats/weightSource';
-import type { HostTensor } from './weights';
+import { transposeHost, type HostTensor } from './weights';
 
 export class CheckpointReader {
   /** Prefix every module-local name gets, e.g. `transformer.`; '' for checkpoints saved without it. */
@@ -45,6 +45,11 @@ export class CheckpointReader {
   /** A required tensor of the base model with the given shape. */
   read(localName: string, shape: readonly number[]): Promise<HostTensor> {
     return this.readStored(this.stored(localName), shape);
+  }
+
+  /** An nn.Linear weight ([out, in] in the file) transposed to the `x @ W` layout [in, out]. */
+  async readLinear(localName: string, outFeatures: number, inFeatures: number): Promise<HostTensor> {
+    return transposeHost(await this.read(localName, [outFeatures, inFeatures]));
   }
 
   /** A tensor of the base model read only if present (biases some checkpoints omit). */

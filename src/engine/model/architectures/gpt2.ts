@@ -7,7 +7,8 @@ import { activationFromConfig } from './activation';
 import { optionalBool, optionalNumber, optionalPositiveInt, optionalString, optionalTokenId, requirePositiveInt, type HfConfig } from '../config';
 import type { CheckpointReader } from '../checkpointReader';
 import type { ModelSpec } from '../spec';
-import { sliceColumnsHost, sliceVectorHost, transposeHost, type BlockWeights, type HostTensor, type HostWeights } from '../weights';
+import { sliceColumnsHost, sliceVectorHost, type BlockWeights, type HostTensor, type HostWeights } from '../weights';
+import { readModelWeights } from './common';
 import type { ArchitectureModule } from './types';
 
 function spec(config: HfConfig): ModelSpec {
@@ -70,14 +71,8 @@ async function readBlock(reader: CheckpointReader, s: ModelSpec, layer: number):
   };
 }
 
-async function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
-  const wE = await reader.read('wte.weight', [s.dVocab, s.dModel]);
-  const wPos = await reader.read('wpe.weight', [s.nCtx, s.dModel]);
-  const blocks: BlockWeights<HostTensor>[] = [];
-  for (let layer = 0; layer < s.nLayers; layer++) blocks.push(await readBlock(reader, s, layer));
-  const lnFinal = { w: await reader.read('ln_f.weight', [s.dModel]), b: await reader.read('ln_f.bias', [s.dModel]) };
-  const unembed = s.tiedEmbeddings ? wE : await reader.readTopLevel('lm_head.weight', [s.dVocab, s.dModel]);
-  return { wE, wPos, blocks, lnFinal, wU: transposeHost(unembed) };
+function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
+  return readModelWeights(reader, s, { embed: 'wte.weight', positions: 'wpe.weight', finalNorm: { w: 'ln_f.weight', b: 'ln_f.bias' }, unembed: 'lm_head.weight' }, (layer) => readBlock(reader, s, layer));
 }
 
 export const gpt2: ArchitectureModule = {

@@ -8,7 +8,8 @@ import { activationFromConfig } from './activation';
 import { optionalBool, optionalNumber, optionalPositiveInt, optionalString, optionalTokenId, requirePositiveInt, type HfConfig } from '../config';
 import type { CheckpointReader } from '../checkpointReader';
 import type { ModelSpec } from '../spec';
-import { transposeHost, type BlockWeights, type HostTensor, type HostWeights } from '../weights';
+import type { BlockWeights, HostTensor, HostWeights } from '../weights';
+import { readModelWeights } from './common';
 import type { ArchitectureModule } from './types';
 
 /** `attention_layers` if saved, else `attention_types` expanded: [[["global","local"], 6]] → 12 layers. */
@@ -64,35 +65,27 @@ function spec(config: HfConfig): ModelSpec {
 async function readBlock(reader: CheckpointReader, s: ModelSpec, layer: number): Promise<BlockWeights<HostTensor>> {
   const p = `h.${layer}.`;
   const d = s.dModel;
-  const linear = async (name: string, outFeatures: number, inFeatures: number) =>
-    transposeHost(await reader.read(name, [outFeatures, inFeatures]));
   return {
     ln1: { w: await reader.read(`${p}ln_1.weight`, [d]), b: await reader.read(`${p}ln_1.bias`, [d]) },
     attn: {
-      wQ: await linear(`${p}attn.attention.q_proj.weight`, d, d),
-      wK: await linear(`${p}attn.attention.k_proj.weight`, d, d),
-      wV: await linear(`${p}attn.attention.v_proj.weight`, d, d),
-      wO: await linear(`${p}attn.attention.out_proj.weight`, d, d),
+      wQ: await reader.readLinear(`${p}attn.attention.q_proj.weight`, d, d),
+      wK: await reader.readLinear(`${p}attn.attention.k_proj.weight`, d, d),
+      wV: await reader.readLinear(`${p}attn.attention.v_proj.weight`, d, d),
+      wO: await reader.readLinear(`${p}attn.attention.out_proj.weight`, d, d),
       bO: await reader.read(`${p}attn.attention.out_proj.bias`, [d]),
     },
     ln2: { w: await reader.read(`${p}ln_2.weight`, [d]), b: await reader.read(`${p}ln_2.bias`, [d]) },
     mlp: {
-      wIn: await linear(`${p}mlp.c_fc.weight`, s.dMlp, d),
+      wIn: await reader.readLinear(`${p}mlp.c_fc.weight`, s.dMlp, d),
       bIn: await reader.read(`${p}mlp.c_fc.bias`, [s.dMlp]),
-      wOut: await linear(`${p}mlp.c_proj.weight`, d, s.dMlp),
+      wOut: await reader.readLinear(`${p}mlp.c_proj.weight`, d, s.dMlp),
       bOut: await reader.read(`${p}mlp.c_proj.bias`, [d]),
     },
   };
 }
 
-async function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
-  const wE = await reader.read('wte.weight', [s.dVocab, s.dModel]);
-  const wPos = await reader.read('wpe.weight', [s.nCtx, s.dModel]);
-  const blocks: BlockWeights<HostTensor>[] = [];
-  for (let layer = 0; layer < s.nLayers; layer++) blocks.push(await readBlock(reader, s, layer));
-  const lnFinal = { w: await reader.read('ln_f.weight', [s.dModel]), b: await reader.read('ln_f.bias', [s.dModel]) };
-  const unembed = s.tiedEmbeddings ? wE : await reader.readTopLevel('lm_head.weight', [s.dVocab, s.dModel]);
-  return { wE, wPos, blocks, lnFinal, wU: transposeHost(unembed) };
+function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
+  return readModelWeights(reader, s, { embed: 'wte.weight', positions: 'wpe.weight', finalNorm: { w: 'ln_f.weight', b: 'ln_f.bias' }, unembed: 'lm_head.weight' }, (layer) => readBlock(reader, s, layer));
 }
 
 export const gptNeo: ArchitectureModule = {

@@ -9,6 +9,7 @@ import { optionalBool, optionalNumber, optionalString, optionalTokenId, requireP
 import type { CheckpointReader } from '../checkpointReader';
 import type { ModelSpec } from '../spec';
 import { transposeHost, type BlockWeights, type HostTensor, type HostWeights } from '../weights';
+import { readModelWeights } from './common';
 import type { ArchitectureModule } from './types';
 
 function spec(config: HfConfig): ModelSpec {
@@ -58,8 +59,6 @@ function splitFusedRows(fused: HostTensor, s: ModelSpec, part: 0 | 1 | 2): HostT
 async function readBlock(reader: CheckpointReader, s: ModelSpec, layer: number): Promise<BlockWeights<HostTensor>> {
   const p = `layers.${layer}.`;
   const d = s.dModel;
-  const linear = async (name: string, outFeatures: number, inFeatures: number) =>
-    transposeHost(await reader.read(name, [outFeatures, inFeatures]));
   const qkv = await reader.read(`${p}attention.query_key_value.weight`, [3 * d, d]);
   const qkvBias = await reader.readOptional(`${p}attention.query_key_value.bias`, [3 * d]);
   return {
@@ -71,7 +70,7 @@ async function readBlock(reader: CheckpointReader, s: ModelSpec, layer: number):
       bQ: qkvBias && splitFusedRows(qkvBias, s, 0),
       bK: qkvBias && splitFusedRows(qkvBias, s, 1),
       bV: qkvBias && splitFusedRows(qkvBias, s, 2),
-      wO: await linear(`${p}attention.dense.weight`, d, d),
+      wO: await reader.readLinear(`${p}attention.dense.weight`, d, d),
       bO: await reader.readOptional(`${p}attention.dense.bias`, [d]),
     },
     ln2: {
@@ -79,24 +78,16 @@ async function readBlock(reader: CheckpointReader, s: ModelSpec, layer: number):
       b: await reader.read(`${p}post_attention_layernorm.bias`, [d]),
     },
     mlp: {
-      wIn: await linear(`${p}mlp.dense_h_to_4h.weight`, s.dMlp, d),
+      wIn: await reader.readLinear(`${p}mlp.dense_h_to_4h.weight`, s.dMlp, d),
       bIn: await reader.read(`${p}mlp.dense_h_to_4h.bias`, [s.dMlp]),
-      wOut: await linear(`${p}mlp.dense_4h_to_h.weight`, d, s.dMlp),
+      wOut: await reader.readLinear(`${p}mlp.dense_4h_to_h.weight`, d, s.dMlp),
       bOut: await reader.read(`${p}mlp.dense_4h_to_h.bias`, [d]),
     },
   };
 }
 
-async function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
-  const wE = await reader.read('embed_in.weight', [s.dVocab, s.dModel]);
-  const blocks: BlockWeights<HostTensor>[] = [];
-  for (let layer = 0; layer < s.nLayers; layer++) blocks.push(await readBlock(reader, s, layer));
-  const lnFinal = {
-    w: await reader.read('final_layer_norm.weight', [s.dModel]),
-    b: await reader.read('final_layer_norm.bias', [s.dModel]),
-  };
-  const unembed = s.tiedEmbeddings ? wE : await reader.readTopLevel('embed_out.weight', [s.dVocab, s.dModel]);
-  return { wE, blocks, lnFinal, wU: transposeHost(unembed) };
+function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
+  return readModelWeights(reader, s, { embed: 'embed_in.weight', finalNorm: { w: 'final_layer_norm.weight', b: 'final_layer_norm.bias' }, unembed: 'embed_out.weight' }, (layer) => readBlock(reader, s, layer));
 }
 
 export const gptNeox: ArchitectureModule = {

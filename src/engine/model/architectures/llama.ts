@@ -18,7 +18,8 @@ import {
 import { EngineError } from '../../errors';
 import type { CheckpointReader } from '../checkpointReader';
 import type { Architecture, ModelSpec } from '../spec';
-import { transposeHost, type BlockWeights, type HostTensor, type HostWeights } from '../weights';
+import type { BlockWeights, HostTensor, HostWeights } from '../weights';
+import { readModelWeights } from './common';
 import type { ArchitectureModule } from './types';
 
 function spec(config: HfConfig): ModelSpec {
@@ -65,44 +66,35 @@ async function readBlock(reader: CheckpointReader, s: ModelSpec, layer: number):
   const d = s.dModel;
   const qWidth = s.nHeads * s.dHead;
   const kvWidth = s.nKvHeads * s.dHead;
-  const linear = async (name: string, outFeatures: number, inFeatures: number) =>
-    transposeHost(await reader.read(name, [outFeatures, inFeatures]));
   // Biases are read when the checkpoint has them: Qwen2 always has q/k/v biases, Llama only with
   // `attention_bias` / `mlp_bias`.
   const bias = (name: string, size: number) => reader.readOptional(name, [size]);
   return {
     ln1: { w: await reader.read(`${p}input_layernorm.weight`, [d]) },
     attn: {
-      wQ: await linear(`${p}self_attn.q_proj.weight`, qWidth, d),
+      wQ: await reader.readLinear(`${p}self_attn.q_proj.weight`, qWidth, d),
       bQ: await bias(`${p}self_attn.q_proj.bias`, qWidth),
-      wK: await linear(`${p}self_attn.k_proj.weight`, kvWidth, d),
+      wK: await reader.readLinear(`${p}self_attn.k_proj.weight`, kvWidth, d),
       bK: await bias(`${p}self_attn.k_proj.bias`, kvWidth),
-      wV: await linear(`${p}self_attn.v_proj.weight`, kvWidth, d),
+      wV: await reader.readLinear(`${p}self_attn.v_proj.weight`, kvWidth, d),
       bV: await bias(`${p}self_attn.v_proj.bias`, kvWidth),
-      wO: await linear(`${p}self_attn.o_proj.weight`, d, qWidth),
+      wO: await reader.readLinear(`${p}self_attn.o_proj.weight`, d, qWidth),
       bO: await bias(`${p}self_attn.o_proj.bias`, d),
     },
     ln2: { w: await reader.read(`${p}post_attention_layernorm.weight`, [d]) },
     mlp: {
-      wGate: await linear(`${p}mlp.gate_proj.weight`, s.dMlp, d),
+      wGate: await reader.readLinear(`${p}mlp.gate_proj.weight`, s.dMlp, d),
       bGate: await bias(`${p}mlp.gate_proj.bias`, s.dMlp),
-      wIn: await linear(`${p}mlp.up_proj.weight`, s.dMlp, d),
+      wIn: await reader.readLinear(`${p}mlp.up_proj.weight`, s.dMlp, d),
       bIn: await bias(`${p}mlp.up_proj.bias`, s.dMlp),
-      wOut: await linear(`${p}mlp.down_proj.weight`, d, s.dMlp),
+      wOut: await reader.readLinear(`${p}mlp.down_proj.weight`, d, s.dMlp),
       bOut: await bias(`${p}mlp.down_proj.bias`, d),
     },
   };
 }
 
-async function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
-  const wE = await reader.read('embed_tokens.weight', [s.dVocab, s.dModel]);
-  const blocks: BlockWeights<HostTensor>[] = [];
-  for (let layer = 0; layer < s.nLayers; layer++) blocks.push(await readBlock(reader, s, layer));
-  const lnFinal = { w: await reader.read('norm.weight', [s.dModel]) };
-  // Some tied checkpoints still store lm_head; the tie means it must equal the embedding, so the
-  // embedding is used either way.
-  const unembed = s.tiedEmbeddings ? wE : await reader.readTopLevel('lm_head.weight', [s.dVocab, s.dModel]);
-  return { wE, blocks, lnFinal, wU: transposeHost(unembed) };
+function readWeights(reader: CheckpointReader, s: ModelSpec): Promise<HostWeights> {
+  return readModelWeights(reader, s, { embed: 'embed_tokens.weight', finalNorm: { w: 'norm.weight' }, unembed: 'lm_head.weight' }, (layer) => readBlock(reader, s, layer));
 }
 
 export const llama: ArchitectureModule = {
