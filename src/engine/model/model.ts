@@ -10,7 +10,7 @@ import { forward, type ForwardOptions, type ForwardResult } from './forward';
 import type { HookFn } from './hooks';
 import { loadWeights, type LoadedWeights, type LoadOptions } from './load';
 import type { ModelSpec } from './spec';
-import { allWeights } from './weights';
+import { allWeights, type DeviceWeights } from './weights';
 
 /** The model card's numbers, as `circuit-inspector info` prints them. */
 export interface ModelInfo {
@@ -57,6 +57,12 @@ export class TransformerModel {
 
   get spec(): ModelSpec {
     return this.loaded.spec;
+  }
+
+  /** The raw weights the exact forward pass runs on (analyses derive processed copies; never modify). */
+  get weights(): DeviceWeights {
+    this.checkAlive();
+    return this.loaded.weights;
   }
 
   /** The weights file the model came from (index json for sharded checkpoints). */

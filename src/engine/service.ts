@@ -1,0 +1,122 @@
+/**
+ * What the engine process does for each request, independent of the IPC around it (so tests can
+ * drive it in-process). Holds at most one loaded model; a failed load keeps the previous one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { CircuitsResult, EngineRequest, RunResult, TensorRow, TensorStats } from '../protocol/engine';
+import { headCircuits } from './analysis/circuits';
+import { topPredictions } from './analysis/predictions';
+import { tensorStats } from './analysis/tensorStats';
+import { initBackend, type BackendChoice } from './backend';
+import { EngineError } from './errors';
+import { HOOK } from './model/hooks';
+import type { LoadProgress } from './model/load';
+import { TransformerModel, type ModelInfo } from './model/model';
+
+const DTYPE_BYTES: Readonly<Record<string, number>> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+export class EngineService {
+  private model: TransformerModel | undefined;
+
+  /** Answers one request; `progress` reports long work, `signal` cancels it. */
+  async handle(request: EngineRequest, signal: AbortSignal, progress: (p: LoadProgress) => void): Promise<unknown> {
+    switch (request.type) {
+      case 'init':
+        return { backend: await initBackend(request.backend as BackendChoice) };
+      case 'load':
+        return this.load(request.path, request.memoryLimitMB, signal, progress);
+      case 'info':
+        return this.current().info();
+      case 'tensors':
+        return this.tensors();
+      case 'tensorStats':
+        return this.tensorStats(request.name);
+      case 'run':
+        return this.run(request, signal);
+      case 'circuits':
+        return this.circuits(request.layer, request.head, request.tokens);
+      case 'cancel':
+        throw new EngineError('BAD_ARGUMENT', 'cancel requests are handled by the process loop');
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.model?.dispose();
+    this.model = undefined;
+  }
+
+  private current(): TransformerModel {
+    if (!this.model) throw new EngineError('BAD_ARGUMENT', 'no model is loaded');
+    return this.model;
+  }
+
+  private async load(path: string, memoryLimitMB: number | undefined, signal: AbortSignal, onProgress: (p: LoadProgress) => void): Promise<ModelInfo> {
+    // Load the new model before dropping the old: a bad file leaves the previous model usable.
+    const loaded = await TransformerModel.load(path, {
+      signal,
+      onProgress,
+      memoryLimitBytes: memoryLimitMB === undefined ? undefined : memoryLimitMB * 2 ** 20,
+    });
+    await this.model?.dispose();
+    this.model = loaded;
+    return loaded.info();
+  }
+
+  private tensors(): TensorRow[] {
+    return [...this.current().source.tensors.values()].map((info) => ({
+      name: info.name,
+      shape: info.shape,
+      dtype: info.dtype,
+      bytes: info.byteLength || info.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[info.dtype] ?? 0),
+    }));
+  }
+
+  private async tensorStats(name: string): Promise<TensorStats> {
+    return tensorStats(await this.current().source.readFloat32(name));
+  }
+
+  private async run(request: Extract<EngineRequest, { type: 'run' }>, signal: AbortSignal): Promise<RunResult> {
+    const model = this.current();
+    const encoded = request.prompt !== undefined ? model.tokenize(request.prompt) : undefined;
+    const tokens = encoded?.ids ?? [...(request.tokens ?? [])];
+    if (request.maxTokens !== undefined && tokens.length > request.maxTokens) {
+      throw new EngineError(
+        'BAD_PROMPT',
+        `the prompt has ${tokens.length} tokens, over the limit of ${request.maxTokens} (setting circuitInspector.maxTokens)`,
+      );
+    }
+    const names = request.patterns ? Array.from({ length: model.spec.nLayers }, (_, l) => HOOK.pattern(l)) : [];
+    const result = await model.runWithCache(tokens, names, { logits: 'all', signal });
+    try {
+      const logits = result.logits!; // [1, pos, vocab]
+      const predictions = await topPredictions(logits, request.topK ?? 10);
+      const last = tf.tidy(() => tf.slice(logits, [0, tokens.length - 1, 0], [1, 1, -1]));
+      const lastLogits = (await last.data()) as Float32Array;
+      last.dispose();
+      const losses = result.loss ? ((await result.loss.data()) as Float32Array) : new Float32Array(0);
+      const patterns: Float32Array[] = [];
+      for (const name of names) patterns.push((await result.cache.get(name)!.data()) as Float32Array);
+      const tokenizer = model.tokenizer;
+      return {
+        tokens,
+        tokenStrings: tokenizer ? tokens.map((id) => tokenizer.tokenString(id)) : undefined,
+        offsets: encoded?.offsets,
+        lastLogits,
+        loss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : null,
+        losses,
+        predictions: { ...predictions, strings: tokenizer ? Array.from(predictions.ids, (id) => tokenizer.tokenString(id)) : undefined },
+        patterns: request.patterns ? patterns : undefined,
+      };
+    } finally {
+      result.dispose();
+    }
+  }
+
+  private circuits(layer: number, head: number, tokens: readonly number[]): Promise<CircuitsResult> {
+    const model = this.current();
+    if (!Number.isInteger(layer) || layer < 0 || layer >= model.spec.nLayers || !Number.isInteger(head) || head < 0 || head >= model.spec.nHeads) {
+      throw new EngineError('BAD_ARGUMENT', `head ${layer}.${head} does not exist (the model has ${model.spec.nLayers} layers × ${model.spec.nHeads} heads)`);
+    }
+    return headCircuits(model, layer, head, tokens);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Messages between the extension host and the inspector webview. The webview renders what it is
+ * sent and computes nothing; tensors travel as typed arrays, one message per layer.
+ */
+import type { CircuitsResult, Predictions, TensorRow, TensorStats } from './engine';
+
+/** The model card, as the engine reports it. */
+export interface ModelCard {
+  readonly architecture: string;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly dModel: number;
+  readonly dHead: number;
+  readonly dMlp: number;
+  readonly vocab: number;
+  readonly context: number;
+  readonly parameters: number;
+  readonly dtype: string;
+  readonly backend: string;
+  readonly tokenizer: boolean;
+}
+
+export type EngineState = 'idle' | 'loading' | 'ready' | 'running' | 'error';
+
+/** Host → webview. */
+export type ToWebview =
+  /** Engine state for the header line; `message` explains errors and progress. */
+  | { readonly type: 'status'; readonly state: EngineState; readonly message?: string; readonly progress?: number }
+  /** A model finished loading. */
+  | { readonly type: 'model'; readonly path: string; readonly card: ModelCard }
+  /** The checkpoint's tensor table. */
+  | { readonly type: 'tensors'; readonly tensors: readonly TensorRow[] }
+  /** Statistics computed on request for one tensor. */
+  | { readonly type: 'tensorStats'; readonly name: string; readonly stats: TensorStats }
+  /** Prefill the prompt box (from the editor selection or the default prompt). */
+  | { readonly type: 'prompt'; readonly text: string }
+  /** A run finished: tokens, losses and predictions; patterns follow one message per layer. */
+  | {
+      readonly type: 'run';
+      readonly runId: number;
+      readonly tokens: readonly number[];
+      readonly tokenStrings: readonly string[];
+      readonly losses: Float32Array;
+      readonly predictions: Predictions;
+      readonly layers: number;
+      readonly heads: number;
+    }
+  /** One layer's attention probabilities for run `runId`: [head, query, key] flattened. */
+  | { readonly type: 'pattern'; readonly runId: number; readonly layer: number; readonly data: Float32Array }
+  /** QK/OV circuits of the selected head. */
+  | { readonly type: 'circuits'; readonly circuits: CircuitsResult }
+  /** Select a head (e.g. restored from state by the host). */
+  | { readonly type: 'selectHead'; readonly layer: number; readonly head: number }
+  /** A user-facing error to show in the panel. */
+  | { readonly type: 'error'; readonly message: string };
+
+/** Webview → host. */
+export type FromWebview =
+  /** The webview is listening; the host sends nothing before this. */
+  | { readonly type: 'ready' }
+  /** Run the model on this prompt. */
+  | { readonly type: 'run'; readonly prompt: string }
+  /** Cancel the running request. */
+  | { readonly type: 'cancel' }
+  /** The user selected (locked) a head: the editor overlay and circuits follow it. */
+  | { readonly type: 'selectHead'; readonly layer: number; readonly head: number }
+  /** Hovering a prompt token (null when leaving): the editor highlights it. */
+  | { readonly type: 'hoverToken'; readonly index: number | null }
+  /** Compute statistics of one tensor. */
+  | { readonly type: 'tensorStats'; readonly name: string }
+  /** Save an export (PNG bytes, or CSV/JSON text) through a save dialog. */
+  | { readonly type: 'save'; readonly fileName: string; readonly data: string | Uint8Array };
+
+/** What the webview keeps in getState/setState across hide/reload. */
+export interface WebviewState {
+  readonly modelPath?: string;
+  readonly prompt?: string;
+  readonly tab?: string;
+  readonly layer?: number;
+  readonly head?: number;
+  readonly hoverDirection?: 'query' | 'key';
+}

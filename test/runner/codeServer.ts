@@ -1,0 +1,328 @@
+/**
+ * Runs the extension's integration suite (`test/suite/`) in a real VS Code: code-server (VS Code
+ * server + web workbench, from npm) driven by Debian's Chromium through playwright-core, as
+ * ../shared/notes/real-vscode-here.md describes. Nothing is packaged: the repository itself is the
+ * extension development path, so run `npm run build` first.
+ *
+ *   node --import tsx test/runner/codeServer.ts
+ *
+ * Steps: make sure the tools are installed (scripts/install-test-tools.sh: fast when they are),
+ * bundle the suite into out/test/suite/, start code-server on a free port with every writable
+ * location (HOME, XDG dirs, TMPDIR, user data, extensions) inside a fresh temporary folder, open the
+ * workbench with the test payload in Chromium, print what the extension host logs, and exit with
+ * the suite's code. A screenshot and the logs go to test-results/.
+ *
+ * Environment: CIRCUIT_INSPECTOR_GREP runs only the matching tests, CIRCUIT_INSPECTOR_VERBOSE=1 prints
+ * each layer's largest attention difference; CIRCUIT_INSPECTOR_SUITE_TIMEOUT_S
+ * overrides the 600 s overall timeout; CIRCUIT_INSPECTOR_KEEP_RUN=1 keeps the temporary folder.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as util from 'node:util';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { assertExtensionBuilt, buildSuite, FIXTURES_DIR, REPO_ROOT, SUITE_ENTRY } from './buildSuite';
+
+const TIMEOUT_MS = Number(process.env.CIRCUIT_INSPECTOR_SUITE_TIMEOUT_S ?? 600) * 1000;
+const CHROMIUM = process.env.CIRCUIT_INSPECTOR_CHROMIUM ?? '/usr/bin/chromium';
+const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+const SCREENSHOT = path.join(RESULTS_DIR, 'extension-suite.png');
+const started = Date.now();
+
+function log(message: string): void {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  console.log(`[suite-runner ${seconds}s] ${message}`);
+}
+
+/** Runs the install script (idempotent) and returns the tool paths it prints. */
+function installTools(): { node24: string; codeServer: string } {
+  const result = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'install-test-tools.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.stdout.write(result.stdout ?? '');
+  if (result.status !== 0) throw new Error(`scripts/install-test-tools.sh failed (exit ${result.status})`);
+  const value = (name: string) => {
+    const match = new RegExp(`^${name}=(.*)$`, 'm').exec(result.stdout);
+    if (!match) throw new Error(`scripts/install-test-tools.sh printed no ${name}= line`);
+    return match[1]!.trim();
+  };
+  return { node24: value('NODE24'), codeServer: value('CODE_SERVER') };
+}
+
+/** A free local port (never 2024, which the note says to avoid). */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    if (port && port !== 2024) return port;
+  }
+}
+
+/** Environment with every per-user location inside `home`, and no VS Code variables inherited. */
+function isolatedEnv(run: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('VSCODE_') || key === 'ELECTRON_RUN_AS_NODE') continue;
+    env[key] = value;
+  }
+  const home = path.join(run, 'home');
+  return {
+    ...env,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    TMPDIR: path.join(run, 'tmp'),
+    ...extra,
+  };
+}
+
+function prepareRunDir(): { run: string; workspace: string; userData: string } {
+  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'circuit-inspector-suite-'));
+  const home = path.join(run, 'home');
+  for (const dir of [home, path.join(home, '.config'), path.join(home, '.local', 'share'), path.join(home, '.cache'), path.join(run, 'tmp')]) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+  const workspace = path.join(run, 'workspace');
+  fs.mkdirSync(workspace);
+  fs.writeFileSync(path.join(workspace, 'README.md'), 'Workspace of the Circuit Inspector integration suite.\n');
+  const userData = path.join(run, 'data');
+  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  fs.writeFileSync(
+    path.join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'workbench.enableExperiments': false,
+        'chat.disableAIFeatures': true,
+        'update.mode': 'none',
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.ignoreRecommendations': true,
+        'telemetry.telemetryLevel': 'off',
+        'security.workspace.trust.enabled': false,
+        'git.enabled': false,
+      },
+      null,
+      2,
+    ),
+  );
+  fs.writeFileSync(path.join(run, 'cs.yaml'), 'auth: none\ncert: false\n');
+  return { run, workspace, userData };
+}
+
+function startCodeServer(tools: { node24: string; codeServer: string }, run: string, workspace: string, userData: string, port: number): { child: ChildProcess; logFile: string; ready: Promise<void> } {
+  const logFile = path.join(run, 'code-server.log');
+  const out = fs.openSync(logFile, 'a');
+  const args = [
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth', 'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--config', path.join(run, 'cs.yaml'),
+    '--user-data-dir', userData,
+    '--extensions-dir', path.join(run, 'ext'),
+    '--ignore-last-opened',
+    '--vscode-option', 'enable-smoke-test-driver',
+    workspace,
+  ];
+  const env = isolatedEnv(run, { PATH: `${path.dirname(tools.node24)}${path.delimiter}${process.env.PATH ?? ''}` });
+  const child = spawn(tools.codeServer, args, { env, detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const ready = new Promise<void>((resolve, reject) => {
+    const deadline = Date.now() + 60_000;
+    const timer = setInterval(() => {
+      const text = fs.readFileSync(logFile, 'utf8');
+      if (text.includes('HTTP server listening')) {
+        clearInterval(timer);
+        resolve();
+      } else if (child.exitCode !== null || Date.now() > deadline) {
+        clearInterval(timer);
+        reject(new Error(`code-server did not start (exit ${child.exitCode}); its log:\n${text}`));
+      }
+    }, 100);
+  });
+  return { child, logFile, ready };
+}
+
+/** Kills code-server's whole process group (its extension host and engine processes included). */
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  const pgid = child.pid;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pgid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  signal('SIGKILL');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} timed out`)), Math.max(ms, 0));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The workbench forwards console calls as (type, args): apply printf-style formats like console. */
+function formatLogArgs(args: unknown): string {
+  const list: unknown[] = Array.isArray(args) ? args : [args];
+  return util.format(...list);
+}
+
+/** Known noise on a network without the extension gallery: counted, not printed. */
+const NOISE = [/ENOTFOUND open-vsx\.org/];
+
+/** Copies the server's and extension host's log files into test-results/ for inspection. */
+function collectLogs(run: string, userData: string, codeServerLog: string, browserLog: string[]): string {
+  const dest = path.join(RESULTS_DIR, 'extension-suite-logs');
+  fs.rmSync(dest, { recursive: true, force: true });
+  fs.mkdirSync(dest, { recursive: true });
+  fs.copyFileSync(codeServerLog, path.join(dest, 'code-server.log'));
+  fs.writeFileSync(path.join(dest, 'browser-console.log'), browserLog.join('\n') + '\n');
+  const logsDir = path.join(userData, 'logs');
+  if (fs.existsSync(logsDir)) fs.cpSync(logsDir, path.join(dest, 'vscode-logs'), { recursive: true });
+  void run;
+  return dest;
+}
+
+async function main(): Promise<number> {
+  assertExtensionBuilt();
+  const tools = installTools();
+  await buildSuite();
+  log(`bundled the suite into ${path.relative(REPO_ROOT, path.dirname(SUITE_ENTRY))}/`);
+
+  const { run, workspace, userData } = prepareRunDir();
+  const port = await freePort();
+  const server = startCodeServer(tools, run, workspace, userData, port);
+  let context: BrowserContext | undefined;
+  const browserLog: string[] = [];
+  let exitCode = 1;
+  try {
+    await server.ready;
+    log(`code-server listening on 127.0.0.1:${port} (run folder ${run})`);
+
+    context = await chromium.launchPersistentContext(path.join(run, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1600, height: 1000 },
+      env: isolatedEnv(run) as Record<string, string>,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page: Page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => browserLog.push(`[${message.type()}] ${message.text()}`));
+    page.on('pageerror', (error) => browserLog.push(`[pageerror] ${error.stack ?? error.message}`));
+
+    let noise = 0;
+    let screenshotTaken = false;
+    const screenshot = async () => {
+      if (screenshotTaken) return;
+      screenshotTaken = true;
+      fs.mkdirSync(RESULTS_DIR, { recursive: true });
+      await withTimeout(page.screenshot({ path: SCREENSHOT }), 15_000, 'screenshot').then(
+        () => log(`screenshot: ${path.relative(REPO_ROOT, SCREENSHOT)}`),
+        (error: unknown) => log(`no screenshot: ${String(error)}`),
+      );
+    };
+
+    const suiteExit = new Promise<number>((resolve) => {
+      void page.exposeFunction('codeAutomationLog', (type: string, args: unknown) => {
+        const text = formatLogArgs(args);
+        if (NOISE.some((pattern) => pattern.test(text))) {
+          noise++;
+          return;
+        }
+        const prefix = `[vscode${type === 'log' || type === 'info' ? '' : ` ${type}`}]`;
+        for (const line of text.split('\n')) console.log(`${prefix} ${line}`);
+      });
+      void page.exposeFunction('codeAutomationExit', async (code: number) => {
+        // Screenshot before returning: the workbench may shut down once this call completes.
+        await screenshot();
+        resolve(typeof code === 'number' ? code : 1);
+      });
+    });
+
+    const remote = (file: string) => `vscode-remote://127.0.0.1:${port}${file}`;
+    const extensionEnvironment: Record<string, string> = { CIRCUIT_INSPECTOR_FIXTURES: FIXTURES_DIR };
+    for (const name of ['CIRCUIT_INSPECTOR_GREP', 'CIRCUIT_INSPECTOR_VERBOSE']) {
+      const value = process.env[name];
+      if (value) extensionEnvironment[name] = value;
+    }
+    const payload = [
+      ['extensionDevelopmentPath', remote(REPO_ROOT)],
+      ['extensionTestsPath', remote(SUITE_ENTRY)],
+      ['extensionEnvironment', JSON.stringify(extensionEnvironment)],
+    ];
+    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    // exposeFunction must be registered before the workbench loads; the two calls above are queued
+    // on the page before this navigation.
+    await page.goto(url);
+    log('workbench opened; waiting for the suite');
+
+    const remaining = TIMEOUT_MS - (Date.now() - started);
+    try {
+      const serverDied = new Promise<never>((_, reject) =>
+        server.child.once('exit', (code, signal) => reject(new Error(`code-server exited (${signal ?? code}) before the suite finished`))),
+      );
+      exitCode = await withTimeout(Promise.race([suiteExit, serverDied]), remaining, `the integration suite (overall limit ${TIMEOUT_MS / 1000} s)`);
+      log(`suite finished with exit code ${exitCode}${noise ? ` (${noise} extension-gallery network errors not shown)` : ''}`);
+    } catch (error) {
+      log(String(error));
+      await screenshot();
+      exitCode = 1;
+    }
+  } catch (error) {
+    log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    exitCode = 1;
+  } finally {
+    if (context) await withTimeout(context.close(), 15_000, 'closing Chromium').catch(() => undefined);
+    await killGroup(server.child);
+    const dest = collectLogs(run, userData, server.logFile, browserLog);
+    log(`logs: ${path.relative(REPO_ROOT, dest)}/`);
+    if (process.env.CIRCUIT_INSPECTOR_KEEP_RUN === '1') log(`kept ${run}`);
+    else fs.rmSync(run, { recursive: true, force: true });
+  }
+  log(`${exitCode === 0 ? 'PASSED' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,320 @@
+/**
+ * Integration tests: the extension in a real VS Code (code-server here and in CI, desktop VS Code
+ * through `npm run test:electron`). They drive the commands as a user would and check what the
+ * host posted to the inspector panel (`CircuitInspectorApi.panelLog`) against Hugging Face
+ * transformers' reference values for the GPT-2 fixture. Asynchronous effects are polled for with a
+ * timeout, never waited for with fixed sleeps.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import type { CircuitInspectorApi } from '../../src/api';
+import type { ToWebview } from '../../src/protocol/webview';
+
+const EXTENSION_ID = 'circuit-inspector.circuit-inspector';
+const COMMANDS = [
+  'circuitInspector.inspectModel',
+  'circuitInspector.analyzeSelection',
+  'circuitInspector.showPanel',
+  'circuitInspector.clearAttention',
+  'circuitInspector.restartEngine',
+];
+const PANEL_VIEW_TYPE = 'circuitInspector.panel';
+const PATTERN_TOLERANCE = 1e-5;
+const WAIT_MS = 60_000;
+
+/** test/fixtures: from the runner (extensionEnvironment), else relative to out/test/suite/. */
+const FIXTURES = process.env.CIRCUIT_INSPECTOR_FIXTURES ?? path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
+const GPT2_DIR = path.join(FIXTURES, 'models', 'gpt2');
+
+interface ReferenceCase {
+  readonly text?: string;
+  readonly tokens: number[];
+  readonly attentions: number[][][][]; // [layer][head][query][key]
+}
+const reference = JSON.parse(fs.readFileSync(path.join(GPT2_DIR, 'reference.json'), 'utf8')) as { cases: ReferenceCase[] };
+const textCase = reference.cases.find((c) => typeof c.text === 'string');
+if (!textCase?.text) throw new Error(`no text case in ${GPT2_DIR}/reference.json`);
+/** "function add(a, b) { return a + b; }\nconst x = add(1, 2);" — 40 tokens. */
+const TEXT = textCase.text;
+
+type Message<T extends ToWebview['type']> = Extract<ToWebview, { type: T }>;
+
+let api: CircuitInspectorApi;
+
+function log(): readonly ToWebview[] {
+  return api.panelLog;
+}
+
+/** An error the host showed in the panel: an `error` message or an error `status`. */
+function errorText(message: ToWebview): string | undefined {
+  if (message.type === 'error') return message.message;
+  if (message.type === 'status' && message.state === 'error') return message.message ?? '(status error without a message)';
+  return undefined;
+}
+
+function summarize(messages: readonly ToWebview[]): string {
+  return messages.map((m) => (m.type === 'status' ? `status:${m.state}${m.message ? `(${m.message})` : ''}` : m.type === 'error' ? `error(${m.message})` : m.type)).join(', ') || '(none)';
+}
+
+/** Starts a command without blocking on it (a command may await a notification); reports its outcome. */
+function startCommand(id: string, ...args: unknown[]): { readonly outcome: () => string; readonly done: Promise<void> } {
+  let state = 'still running';
+  const done = Promise.resolve(vscode.commands.executeCommand(id, ...args)).then(
+    () => {
+      state = 'resolved';
+    },
+    (error: unknown) => {
+      state = `rejected: ${error instanceof Error ? error.message : String(error)}`;
+    },
+  );
+  return { outcome: () => `${id} ${state}`, done };
+}
+
+interface WaitOptions {
+  readonly since: number;
+  readonly what: string;
+  readonly command?: { readonly outcome: () => string };
+  /** Fail as soon as an error appears in the panel (default true). */
+  readonly failOnError?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/** Polls the panel log from index `since` until `find` returns a value. */
+async function waitFor<T>(find: (messages: readonly ToWebview[]) => T | undefined, options: WaitOptions): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? WAIT_MS);
+  for (;;) {
+    const messages = log().slice(options.since);
+    const found = find(messages);
+    if (found !== undefined) return found;
+    if (options.failOnError !== false) {
+      const error = messages.map(errorText).find((text) => text !== undefined);
+      if (error !== undefined) assert.fail(`${options.what}: the panel got an error instead: ${error}`);
+    }
+    if (Date.now() > deadline) {
+      assert.fail(
+        `${options.what}: not seen within ${(options.timeoutMs ?? WAIT_MS) / 1000} s` +
+          `${options.command ? ` (${options.command.outcome()})` : ''}; messages since: ${summarize(messages)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isInside(file: string | undefined, dir: string): boolean {
+  if (!file) return false;
+  const relative = path.relative(dir, path.resolve(file));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** The inspector panel's tabs, in any editor group. */
+function panelTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith(PANEL_VIEW_TYPE));
+}
+
+function allTabs(): string {
+  return vscode.window.tabGroups.all.map((group) => `column ${group.viewColumn}: [${group.tabs.map((tab) => tab.label).join(', ')}]`).join('; ');
+}
+
+async function inspect(target: vscode.Uri, what: string): Promise<Message<'model'>> {
+  const since = log().length;
+  const command = startCommand('circuitInspector.inspectModel', target);
+  return waitFor((messages) => messages.find((m): m is Message<'model'> => m.type === 'model'), { since, what, command });
+}
+
+async function ensureGpt2(): Promise<void> {
+  if (isInside(api.modelPath, GPT2_DIR)) return;
+  await inspect(vscode.Uri.file(GPT2_DIR), 'model message for gpt2');
+}
+
+/** Opens an untitled JavaScript document with `content` in the first column and selects [start, end). */
+async function editorWith(content: string, start: number, end: number): Promise<vscode.TextEditor> {
+  const document = await vscode.workspace.openTextDocument({ language: 'javascript', content });
+  const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+  editor.selection = new vscode.Selection(document.positionAt(start), document.positionAt(end));
+  assert.equal(vscode.window.activeTextEditor?.document, document, 'the test document is the active editor');
+  return editor;
+}
+
+/** Runs Analyze Selection and waits for the run and one pattern message per layer. */
+async function analyze(what: string): Promise<{ run: Message<'run'>; patterns: Message<'pattern'>[] }> {
+  const since = log().length;
+  const command = startCommand('circuitInspector.analyzeSelection');
+  const run = await waitFor((messages) => messages.find((m): m is Message<'run'> => m.type === 'run'), { since, what: `${what}: run message`, command });
+  const patterns = await waitFor(
+    (messages) => {
+      const mine = messages.filter((m): m is Message<'pattern'> => m.type === 'pattern' && m.runId === run.runId);
+      return mine.length >= run.layers ? mine : undefined;
+    },
+    { since, what: `${what}: ${run.layers} pattern messages for run ${run.runId}`, command },
+  );
+  return { run, patterns };
+}
+
+function assertMatchesReference(run: Message<'run'>, patterns: Message<'pattern'>[], expected: ReferenceCase): void {
+  assert.deepEqual([...run.tokens], expected.tokens, 'token ids match the tokenizer reference');
+  assert.equal(run.tokenStrings.length, run.tokens.length, 'one token string per token');
+  assert.equal(run.layers, 2, 'run.layers');
+  assert.equal(run.heads, 4, 'run.heads');
+  const n = expected.tokens.length;
+  for (let layer = 0; layer < run.layers; layer++) {
+    const pattern = patterns.find((p) => p.layer === layer);
+    assert.ok(pattern, `a pattern message for layer ${layer}`);
+    assert.ok(pattern.data instanceof Float32Array, `layer ${layer} data is a Float32Array`);
+    assert.equal(pattern.data.length, run.heads * n * n, `layer ${layer} data length is heads×n×n`);
+    let worst = 0;
+    let where = '';
+    const attentions = expected.attentions[layer]!;
+    for (let head = 0; head < run.heads; head++) {
+      for (let q = 0; q < n; q++) {
+        for (let k = 0; k < n; k++) {
+          const diff = Math.abs(pattern.data[(head * n + q) * n + k]! - attentions[head]![q]![k]!);
+          if (!(diff <= worst)) {
+            worst = Number.isNaN(diff) ? Infinity : diff;
+            where = `head ${head}, query ${q}, key ${k}`;
+          }
+        }
+      }
+    }
+    if (process.env.CIRCUIT_INSPECTOR_VERBOSE) console.log(`      layer ${layer}: max |Δattention| ${worst.toExponential(2)}`);
+    assert.ok(worst <= PATTERN_TOLERANCE, `layer ${layer} attention differs from transformers by ${worst} at ${where}`);
+  }
+}
+
+suite('harness', () => {
+  test('runs inside VS Code', () => {
+    assert.ok(vscode.version, 'vscode.version is defined');
+  });
+
+  test('the extension under development is present', () => {
+    assert.ok(vscode.extensions.getExtension(EXTENSION_ID), `${EXTENSION_ID} is installed`);
+  });
+});
+
+suite('Circuit Inspector extension', () => {
+  suiteSetup(async () => {
+    const extension = vscode.extensions.getExtension<CircuitInspectorApi>(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is installed`);
+    api = await extension.activate();
+    assert.ok(api && Array.isArray(api.panelLog), `activate() returns the CircuitInspectorApi (got ${typeof api})`);
+  });
+
+  suiteTeardown(async () => {
+    await vscode.workspace.getConfiguration('circuitInspector').update('maxTokens', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  test('activates, returns its API and registers every command and setting', async () => {
+    const commands = new Set(await vscode.commands.getCommands(true));
+    const missing = COMMANDS.filter((id) => !commands.has(id));
+    assert.deepEqual(missing, [], 'every command is registered');
+    const config = vscode.workspace.getConfiguration('circuitInspector');
+    assert.equal(config.inspect('backend')?.defaultValue, 'auto', 'circuitInspector.backend defaults to auto');
+    assert.equal(typeof config.inspect('defaultPrompt')?.defaultValue, 'string', 'circuitInspector.defaultPrompt is a string setting');
+    assert.equal(typeof config.inspect('maxTokens')?.defaultValue, 'number', 'circuitInspector.maxTokens is a number setting');
+    assert.equal(typeof config.inspect('memoryLimitMB')?.defaultValue, 'number', 'circuitInspector.memoryLimitMB is a number setting');
+  });
+
+  test('Inspect Model on the gpt2 fixture opens the panel beside the editor and posts its model card', async () => {
+    const editor = await editorWith('// the editor the panel opens beside\n', 0, 0);
+    const model = await inspect(vscode.Uri.file(GPT2_DIR), 'model message for gpt2');
+    const panel = panelTabs();
+    assert.equal(panel.length, 1, `one inspector panel is open (tabs: ${allTabs()})`);
+    assert.notEqual(panel[0]!.group.viewColumn, editor.viewColumn, `the panel opened beside the editor, not in its group (tabs: ${allTabs()})`);
+    assert.equal(model.card.layers, 2, 'card.layers');
+    assert.equal(model.card.heads, 4, 'card.heads');
+    assert.equal(model.card.architecture.toLowerCase().includes('gpt2'), true, `card.architecture is GPT-2 (${model.card.architecture})`);
+    assert.ok(isInside(api.modelPath, GPT2_DIR), `api.modelPath (${api.modelPath}) is the gpt2 fixture`);
+  });
+
+  test('Analyze Selection runs the selected code and posts patterns matching transformers', async () => {
+    await ensureGpt2();
+    const before = '// not part of the prompt\n';
+    const after = '\n// neither is this\n';
+    await editorWith(before + TEXT + after, before.length, before.length + TEXT.length);
+    const since = log().length;
+    const { run, patterns } = await analyze('Analyze Selection');
+    assertMatchesReference(run, patterns, textCase);
+    const prompt = log().slice(since).find((m): m is Message<'prompt'> => m.type === 'prompt');
+    assert.equal(prompt?.text, TEXT, 'the panel\'s prompt box is prefilled with the selection');
+  });
+
+  test('Analyze Selection with an empty selection runs the whole document', async () => {
+    await ensureGpt2();
+    await editorWith(TEXT, 0, 0);
+    const { run, patterns } = await analyze('Analyze Selection (whole document)');
+    assertMatchesReference(run, patterns, textCase);
+  });
+
+  test('a corrupt weights file gives an error in the panel, and the extension keeps working', async () => {
+    await ensureGpt2();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'circuit-inspector-corrupt-'));
+    try {
+      for (const file of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(GPT2_DIR, file), path.join(dir, file));
+      // A safetensors header length (8 bytes, little-endian) followed by a header that is not JSON.
+      const header = Buffer.from('{"wte.weight": {"dtype": "F32", "shape": [3', 'utf8');
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64LE(BigInt(header.length));
+      const corrupt = path.join(dir, 'model.safetensors');
+      fs.writeFileSync(corrupt, Buffer.concat([length, header, Buffer.alloc(64, 0xff)]));
+
+      const since = log().length;
+      const command = startCommand('circuitInspector.inspectModel', vscode.Uri.file(corrupt));
+      const error = await waitFor((messages) => messages.map(errorText).find((text) => text !== undefined), {
+        since,
+        what: 'an error for the corrupt weights file',
+        command,
+        failOnError: false,
+      });
+      console.log(`      corrupt weights → "${error}"`);
+      assert.ok(error.length > 0, 'the error has a message');
+      assert.ok(!log().slice(since).some((m) => m.type === 'model'), 'no model message for the corrupt file');
+      assert.ok(isInside(api.modelPath, GPT2_DIR), `the previous model stays loaded (api.modelPath is ${api.modelPath})`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+
+    const model = await inspect(vscode.Uri.file(GPT2_DIR), 'model message for gpt2 after the corrupt file');
+    assert.equal(model.card.layers, 2);
+    assert.equal(model.card.heads, 4);
+  });
+
+  test('a prompt longer than circuitInspector.maxTokens is refused with a message naming the limit', async () => {
+    await ensureGpt2();
+    const config = vscode.workspace.getConfiguration('circuitInspector');
+    await config.update('maxTokens', 8, vscode.ConfigurationTarget.Global);
+    try {
+      assert.equal(vscode.workspace.getConfiguration('circuitInspector').get('maxTokens'), 8, 'maxTokens is now 8');
+      await editorWith(TEXT, 0, TEXT.length);
+      const since = log().length;
+      const command = startCommand('circuitInspector.analyzeSelection');
+      const error = await waitFor((messages) => messages.map(errorText).find((text) => text !== undefined), {
+        since,
+        what: 'an error for a 40-token prompt with maxTokens 8',
+        command,
+        failOnError: false,
+      });
+      console.log(`      maxTokens 8 → "${error}"`);
+      assert.match(error, /(^|\D)8(\D|$)/, `the message names the limit 8: "${error}"`);
+      assert.ok(!log().slice(since).some((m) => m.type === 'run'), 'no run message for the refused prompt');
+    } finally {
+      await config.update('maxTokens', undefined, vscode.ConfigurationTarget.Global);
+    }
+    // And analysis works again once the limit allows it.
+    await editorWith(TEXT, 0, TEXT.length);
+    const { run } = await analyze('Analyze Selection after restoring maxTokens');
+    assert.deepEqual([...run.tokens], textCase.tokens);
+  });
+
+  test('Show Panel, Clear Attention and Restart Engine run, and analysis works after a restart', async () => {
+    await ensureGpt2();
+    await vscode.commands.executeCommand('circuitInspector.showPanel');
+    await vscode.commands.executeCommand('circuitInspector.clearAttention');
+    await vscode.commands.executeCommand('circuitInspector.restartEngine');
+    await editorWith(TEXT, 0, TEXT.length);
+    const { run, patterns } = await analyze('Analyze Selection after Restart Engine');
+    assertMatchesReference(run, patterns, textCase);
+  });
+});

@@ -1,0 +1,394 @@
+/**
+ * A labeled heatmap on canvas: cells drawn one pixel per value into an ImageData and scaled up
+ * without smoothing, token labels on both axes, a legend, a hover tooltip, a highlight overlay,
+ * and PNG / CSV export. Hover and highlight repaint only the overlay canvas.
+ */
+import { cssColor, divergingIndex, type Palette } from '../lib/color';
+import { matrixCsv, uniqueLabels } from '../lib/csv';
+import { formatNumber } from '../lib/format';
+import { heatmapLayout, highlightBand, hitTestCell, labelStride, type HeatmapLayout, type HoverDirection } from '../lib/layout';
+import { causalMask, drawCells, weightIndex } from '../lib/raster';
+import { tokenLabel, visibleWhitespace } from '../lib/tokens';
+import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas, stackCanvases } from './canvas';
+import { action, el, show } from './dom';
+import type { Post } from './vscode';
+
+export type HeatScale =
+  /** Attention weights, fixed 0..1 so heads compare. */
+  | { readonly kind: 'attention' }
+  /** Centered on zero, ±maxAbs at the ends. */
+  | { readonly kind: 'diverging'; readonly maxAbs: number };
+
+export interface HeatmapData {
+  readonly values: ArrayLike<number>;
+  readonly offset: number;
+  readonly rows: number;
+  readonly cols: number;
+  /** Raw token strings (or any labels); whitespace is made visible here. */
+  readonly rowLabels: readonly string[];
+  readonly colLabels: readonly string[];
+  readonly rowTitle: string;
+  readonly colTitle: string;
+  /** What a cell's number is, for the tooltip ("Weight", "Score", "Logit"). */
+  readonly valueName: string;
+  readonly scale: HeatScale;
+  /** Cells after the diagonal that are exactly 0 show as masked. */
+  readonly causal: boolean;
+  /** Export file name without extension. */
+  readonly fileName: string;
+}
+
+export interface HeatmapOptions {
+  readonly post: Post;
+  readonly palette: () => Palette;
+  readonly maxCell?: number;
+  readonly minCell?: number;
+  /** Keep the subtitle on the title's line (short subtitles such as "locked"). */
+  readonly inlineSubtitle?: boolean;
+  /** Hovering a cell (undefined when leaving). */
+  readonly onHoverCell?: (cell: { row: number; col: number } | undefined) => void;
+}
+
+const LABEL_PX = 11;
+const TITLE_PX = 11;
+const MAX_LABEL_CHARS = 14;
+
+export class HeatmapView {
+  readonly element: HTMLElement;
+  private readonly titleEl: HTMLElement;
+  private readonly subtitleEl: HTMLElement;
+  private readonly stage: HTMLElement;
+  private readonly base: HTMLCanvasElement;
+  private readonly overlay: HTMLCanvasElement;
+  private readonly legend: HTMLCanvasElement;
+  private readonly tooltip: HTMLElement;
+  private readonly emptyEl: HTMLElement;
+  private readonly actions: HTMLElement;
+  private readonly cellCanvas = document.createElement('canvas');
+  private data: HeatmapData | undefined;
+  private geometry: HeatmapLayout | undefined;
+  private rowText: string[] = [];
+  private colText: string[] = [];
+  private width = 0;
+  private highlight: { index: number; direction: HoverDirection } | undefined;
+  private hoverCell: { row: number; col: number } | undefined;
+
+  constructor(private readonly options: HeatmapOptions) {
+    this.titleEl = el('span', { class: 'heatmap-title' });
+    this.subtitleEl = el('span', { class: 'heatmap-subtitle' });
+    this.actions = el(
+      'span',
+      { class: 'heatmap-actions' },
+      action('file-media', 'Export PNG', () => void this.exportPng()),
+      action('table', 'Export CSV', () => this.exportCsv()),
+    );
+    this.base = el('canvas', { class: 'heatmap-canvas' });
+    this.overlay = el('canvas', { class: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
+    this.tooltip = el('div', { class: 'tooltip', attrs: { role: 'tooltip' } });
+    this.tooltip.hidden = true;
+    this.stage = el('div', { class: 'heatmap-stage' }, this.base, this.overlay, this.tooltip);
+    this.legend = el('canvas', { class: 'legend' });
+    this.emptyEl = el('div', { class: 'empty-note' });
+    this.element = el(
+      'section',
+      { class: options.inlineSubtitle ? 'heatmap inline-subtitle' : 'heatmap' },
+      el('div', { class: 'heatmap-header' }, this.titleEl, this.subtitleEl, el('span', { class: 'spacer' }), this.actions),
+      this.emptyEl,
+      this.stage,
+      this.legend,
+    );
+    this.base.setAttribute('role', 'img');
+    this.stage.addEventListener('mousemove', (e) => this.onMove(e));
+    this.stage.addEventListener('mouseleave', () => this.setHoverCell(undefined, undefined));
+  }
+
+  setTitle(title: string, subtitle = ''): void {
+    this.titleEl.textContent = title;
+    this.subtitleEl.textContent = subtitle;
+    this.base.setAttribute('aria-label', subtitle ? `${title}, ${subtitle}` : title);
+  }
+
+  /** New numbers (or none, with a note saying why). Redraws. */
+  setData(data: HeatmapData | undefined, emptyText = ''): void {
+    this.data = data;
+    this.hoverCell = undefined;
+    this.tooltip.hidden = true;
+    this.emptyEl.textContent = emptyText;
+    show(this.emptyEl, !data && emptyText.length > 0);
+    show(this.stage, !!data);
+    show(this.legend, !!data);
+    show(this.actions, !!data);
+    if (data) {
+      this.rowText = data.rowLabels.map((t) => tokenLabel(t, MAX_LABEL_CHARS));
+      this.colText = data.colLabels === data.rowLabels ? this.rowText : data.colLabels.map((t) => tokenLabel(t, MAX_LABEL_CHARS));
+    }
+    this.draw();
+  }
+
+  /** Width available to the heatmap (CSS pixels). Redraws when it changed. */
+  setWidth(width: number): void {
+    const w = Math.floor(width);
+    if (w === this.width || w <= 0) return;
+    this.width = w;
+    this.draw();
+  }
+
+  /** Highlights row `index` (direction query) or column `index` (key); undefined clears. Overlay only. */
+  setHighlight(index: number | undefined, direction: HoverDirection): void {
+    const next = index === undefined ? undefined : { index, direction };
+    if (next?.index === this.highlight?.index && next?.direction === this.highlight?.direction) return;
+    this.highlight = next;
+    this.drawOverlay();
+  }
+
+  /** Full repaint (new data, size or theme). */
+  draw(): void {
+    const d = this.data;
+    if (!d || this.width <= 0) return;
+    const p = this.options.palette();
+    const dpr = devicePixelRatio();
+    const ctx = context2d(this.base);
+
+    ctx.font = canvasFont(LABEL_PX, p.monoFont);
+    const measure = (texts: readonly string[]) => texts.reduce((m, t) => Math.max(m, ctx.measureText(t).width), 0);
+    const rowW = Math.ceil(Math.min(120, measure(this.rowText)));
+    const colH = Math.ceil(Math.min(120, this.colText === this.rowText ? rowW : measure(this.colText)));
+    const titleRoom = TITLE_PX + 8;
+    const g = heatmapLayout({
+      rows: d.rows,
+      cols: d.cols,
+      availableWidth: this.width,
+      rowLabelWidth: titleRoom + rowW + 6,
+      colLabelHeight: titleRoom + colH + 6,
+      minCell: this.options.minCell ?? 1,
+      maxCell: this.options.maxCell ?? 28,
+    });
+    this.geometry = g;
+    sizeCanvas(this.base, g.width, g.height, dpr);
+    sizeCanvas(this.overlay, g.width, g.height, dpr);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = cssColor(p.background);
+    ctx.fillRect(0, 0, g.width, g.height);
+
+    // Cells: one pixel per value, scaled up crisp.
+    this.cellCanvas.width = d.cols;
+    this.cellCanvas.height = d.rows;
+    const cctx = context2d(this.cellCanvas);
+    const image = cctx.createImageData(d.cols, d.rows);
+    const pixels = new Uint32Array(image.data.buffer);
+    if (d.scale.kind === 'attention') {
+      drawCells(d.values, d.offset, d.rows, d.cols, pixels, p.attentionLut, weightIndex, d.causal ? causalMask(p.maskedPixel) : undefined);
+    } else {
+      const m = d.scale.maxAbs;
+      drawCells(d.values, d.offset, d.rows, d.cols, pixels, p.divergingLut, (v) => divergingIndex(v, m));
+    }
+    cctx.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.cellCanvas, g.left, g.top, d.cols * g.cell, d.rows * g.cell);
+
+    // Axis labels: every k-th when cells are smaller than the text.
+    ctx.font = canvasFont(LABEL_PX, p.monoFont);
+    ctx.fillStyle = cssColor(p.muted);
+    const stride = labelStride(g.cell, LABEL_PX);
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (let r = 0; r < d.rows; r += stride) ctx.fillText(this.rowText[r] ?? String(r), g.left - 5, g.top + (r + 0.5) * g.cell);
+    ctx.save();
+    ctx.textAlign = 'left';
+    for (let c = 0; c < d.cols; c += stride) {
+      ctx.setTransform(dpr, 0, 0, dpr, dpr * (g.left + (c + 0.5) * g.cell), dpr * (g.top - 5));
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(this.colText[c] ?? String(c), 0, 0);
+    }
+    ctx.restore();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+
+    // Axis titles.
+    ctx.font = canvasFont(TITLE_PX, p.font, '600');
+    ctx.fillStyle = cssColor(p.foreground);
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    ctx.fillText(`${d.colTitle} →`, g.left + Math.min(d.cols * g.cell, this.width - g.left) / 2, 2);
+    ctx.save();
+    ctx.translate(2, g.top + (d.rows * g.cell) / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText(`← ${d.rowTitle}`, 0, 0);
+    ctx.restore();
+
+    // Frame.
+    ctx.strokeStyle = cssColor(p.muted, 0.35);
+    ctx.lineWidth = 1;
+    ctx.strokeRect(g.left - 0.5, g.top - 0.5, d.cols * g.cell + 1, d.rows * g.cell + 1);
+
+    this.drawLegend(p, dpr);
+    this.drawOverlay();
+  }
+
+  /** Overlay: the highlighted row or column (everything else dimmed) and the hovered cell. */
+  drawOverlay(): void {
+    const d = this.data;
+    const g = this.geometry;
+    if (!d || !g) return;
+    const p = this.options.palette();
+    const dpr = devicePixelRatio();
+    const ctx = context2d(this.overlay);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const area = { x: g.left, y: g.top, w: d.cols * g.cell, h: d.rows * g.cell };
+    const h = this.highlight;
+    if (h && h.index >= 0 && h.index < (h.direction === 'query' ? d.rows : d.cols)) {
+      const { band, dim } = highlightBand(area, h.direction === 'query' ? d.rows : d.cols, h.index, h.direction);
+      ctx.fillStyle = cssColor(p.background, 0.78);
+      for (const r of dim) ctx.fillRect(r.x, r.y, r.w, r.h);
+      ctx.strokeStyle = cssColor(p.focus);
+      ctx.lineWidth = p.highContrast ? 2 : 1;
+      ctx.strokeRect(band.x - 0.5, band.y - 0.5, band.w + 1, band.h + 1);
+      this.labelMark(ctx, p, g, h.direction === 'query' ? 'row' : 'col', h.index);
+    }
+    const c = this.hoverCell;
+    if (c) {
+      ctx.strokeStyle = cssColor(p.hover);
+      ctx.lineWidth = p.highContrast ? 2 : 1.5;
+      ctx.strokeRect(g.left + c.col * g.cell - 0.75, g.top + c.row * g.cell - 0.75, g.cell + 1.5, g.cell + 1.5);
+      this.labelMark(ctx, p, g, 'row', c.row);
+      this.labelMark(ctx, p, g, 'col', c.col);
+    }
+  }
+
+  /** Redraws one axis label in the foreground color on a tinted chip, so the eye finds it. */
+  private labelMark(ctx: CanvasRenderingContext2D, p: Palette, g: HeatmapLayout, axis: 'row' | 'col', i: number): void {
+    const text = (axis === 'row' ? this.rowText[i] : this.colText[i]) ?? String(i);
+    ctx.save();
+    ctx.font = canvasFont(LABEL_PX, p.monoFont, '600');
+    const w = ctx.measureText(text).width + 6;
+    const hgt = LABEL_PX + 4;
+    if (axis === 'row') {
+      const y = g.top + (i + 0.5) * g.cell;
+      ctx.fillStyle = cssColor(p.background);
+      ctx.fillRect(g.left - 3 - w, y - hgt / 2, w, hgt);
+      ctx.fillStyle = cssColor(p.focus, 0.25);
+      ctx.fillRect(g.left - 3 - w, y - hgt / 2, w, hgt);
+      ctx.fillStyle = cssColor(p.foreground);
+      ctx.textAlign = 'right';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(text, g.left - 5, y);
+    } else {
+      const x = g.left + (i + 0.5) * g.cell;
+      ctx.translate(x, g.top - 3);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillStyle = cssColor(p.background);
+      ctx.fillRect(0, -hgt / 2, w, hgt);
+      ctx.fillStyle = cssColor(p.focus, 0.25);
+      ctx.fillRect(0, -hgt / 2, w, hgt);
+      ctx.fillStyle = cssColor(p.foreground);
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(text, 2, 0);
+    }
+    ctx.restore();
+  }
+
+  private drawLegend(p: Palette, dpr: number): void {
+    const d = this.data;
+    if (!d) return;
+    const barW = 160;
+    const barH = 8;
+    const width = barW + 140;
+    const height = barH + 18;
+    sizeCanvas(this.legend, width, height, dpr);
+    const ctx = context2d(this.legend);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = cssColor(p.background);
+    ctx.fillRect(0, 0, this.legend.width, this.legend.height);
+    const lut = d.scale.kind === 'attention' ? p.attentionLut : p.divergingLut;
+    const pxW = Math.round(barW * dpr);
+    const pxH = Math.round(barH * dpr);
+    const image = ctx.createImageData(pxW, pxH);
+    const pixels = new Uint32Array(image.data.buffer);
+    for (let x = 0; x < pxW; x++) {
+      const pixel = lut[Math.round((x / Math.max(1, pxW - 1)) * (lut.length - 1))]!;
+      for (let y = 0; y < pxH; y++) pixels[y * pxW + x] = pixel;
+    }
+    const x0 = Math.round(24 * dpr);
+    ctx.putImageData(image, x0, Math.round(2 * dpr));
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.strokeStyle = cssColor(p.muted, 0.4);
+    ctx.strokeRect(24 - 0.5, 2 - 0.5, barW + 1, barH + 1);
+    ctx.font = canvasFont(10, p.font);
+    ctx.fillStyle = cssColor(p.muted);
+    ctx.textBaseline = 'top';
+    const [lo, mid, hi] =
+      d.scale.kind === 'attention' ? ['0', '0.5', '1'] : [formatNumber(-d.scale.maxAbs, 3), '0', formatNumber(d.scale.maxAbs, 3)];
+    ctx.textAlign = 'center';
+    ctx.fillText(lo, 24, barH + 5);
+    ctx.fillText(mid, 24 + barW / 2, barH + 5);
+    ctx.fillText(hi, 24 + barW, barH + 5);
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(d.valueName.toLowerCase(), 24 + barW + 10, 2 + barH / 2);
+  }
+
+  private onMove(e: MouseEvent): void {
+    const g = this.geometry;
+    if (!g || !this.data) return;
+    const rect = this.base.getBoundingClientRect();
+    this.setHoverCell(hitTestCell(g, e.clientX - rect.left, e.clientY - rect.top), e);
+  }
+
+  private setHoverCell(cell: { row: number; col: number } | undefined, e: MouseEvent | undefined): void {
+    const prev = this.hoverCell;
+    if (cell?.row !== prev?.row || cell?.col !== prev?.col) {
+      this.hoverCell = cell;
+      this.drawOverlay();
+      this.options.onHoverCell?.(cell);
+    }
+    const d = this.data;
+    if (!cell || !d || !e) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const v = d.values[d.offset + cell.row * d.cols + cell.col]!;
+    const masked = d.causal && cell.col > cell.row && v === 0;
+    const line = (name: string, value: string, index?: number) =>
+      el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: name }), el('span', { class: 'tooltip-value', text: value }), index === undefined ? null : el('span', { class: 'tooltip-index', text: `#${index}` }));
+    this.tooltip.replaceChildren(
+      line(d.rowTitle, visibleWhitespace(d.rowLabels[cell.row] ?? String(cell.row)), cell.row),
+      line(d.colTitle, visibleWhitespace(d.colLabels[cell.col] ?? String(cell.col)), cell.col),
+      line(d.valueName, masked ? 'masked' : formatNumber(v)),
+    );
+    this.tooltip.hidden = false;
+    placeTooltip(this.tooltip, e);
+  }
+
+  /** The figure with its legend, as PNG bytes posted in a `save` message. */
+  async exportPng(): Promise<void> {
+    if (!this.data) return;
+    const p = this.options.palette();
+    const png = await pngBytes(stackCanvases([this.base, this.legend], cssColor(p.background), Math.round(8 * devicePixelRatio())));
+    this.options.post({ type: 'save', fileName: `${this.data.fileName}.png`, data: png });
+  }
+
+  /** The numbers as CSV: one row per row label, one column per column label. */
+  exportCsv(): void {
+    const d = this.data;
+    if (!d) return;
+    const csv = matrixCsv(d.values, d.offset, uniqueLabels(d.rowLabels), uniqueLabels(d.colLabels), `${d.rowTitle} \\ ${d.colTitle}`);
+    this.options.post({ type: 'save', fileName: `${d.fileName}.csv`, data: csv });
+  }
+
+  /** The base canvas (benchmarks and composite exports). */
+  get canvas(): HTMLCanvasElement {
+    return this.base;
+  }
+}
+
+/** Puts a tooltip (position: fixed) beside the pointer, flipped to stay inside the window. */
+export function placeTooltip(tooltip: HTMLElement, e: MouseEvent): void {
+  const w = tooltip.offsetWidth;
+  const h = tooltip.offsetHeight;
+  const left = e.clientX + 16 + w > window.innerWidth ? Math.max(0, e.clientX - 12 - w) : e.clientX + 16;
+  const top = e.clientY + 16 + h > window.innerHeight ? Math.max(0, e.clientY - 12 - h) : e.clientY + 16;
+  tooltip.style.left = `${left}px`;
+  tooltip.style.top = `${top}px`;
+}
