@@ -37,7 +37,12 @@ export class AttentionOverlay extends Disposable {
         if (event.contentChanges.length && event.document === this.shadedEditor?.document) this.clear();
       }),
     );
-    this.register(vscode.window.onDidChangeTextEditorSelection((event) => event.textEditor === this.shadedEditor && this.clear()));
+    this.register(
+      vscode.window.onDidChangeTextEditorSelection((event) => {
+        if (event.textEditor === this.shadedEditor) this.clear();
+        this.followCursor(event.textEditor);
+      }),
+    );
     this.register(session.onDidRun(() => this.clear()));
     this.register(session.onDidSelectHead(() => this.clear()));
   }
@@ -48,6 +53,14 @@ export class AttentionOverlay extends Disposable {
     const editor = run?.source && vscode.window.visibleTextEditors.find((e) => this.analyzed(e.document) === run);
     if (index === null || !run || !editor) return this.clear();
     this.shade(editor, run, index);
+  }
+
+  /** Tells the session which analyzed token the cursor is on, so the panel's predictions follow it. */
+  private followCursor(editor: vscode.TextEditor): void {
+    const run = this.analyzed(editor.document);
+    if (!run) return;
+    const index = tokenAt(this.spans(run), editor.document.offsetAt(editor.selection.active));
+    this.session.moveCursorToken(index >= 0 ? index : null);
   }
 
   clear(): void {

@@ -69,12 +69,15 @@ export class ModelSession extends Disposable {
   private readonly modelEmitter = this.register(new vscode.EventEmitter<LoadedModel>());
   private readonly runEmitter = this.register(new vscode.EventEmitter<SessionRun>());
   private readonly headEmitter = this.register(new vscode.EventEmitter<{ layer: number; head: number }>());
+  private readonly cursorEmitter = this.register(new vscode.EventEmitter<number | null>());
   private readonly errorEmitter = this.register(new vscode.EventEmitter<SessionError>());
 
   readonly onDidChangeStatus = this.statusEmitter.event;
   readonly onDidLoadModel = this.modelEmitter.event;
   readonly onDidRun = this.runEmitter.event;
   readonly onDidSelectHead = this.headEmitter.event;
+  /** The editor cursor is on analyzed token `index` of the last run (null: elsewhere). */
+  readonly onDidMoveCursorToken = this.cursorEmitter.event;
   /** A user-facing error from any request (load, run, stats, circuits); `notify` when a command asked. */
   readonly onDidFail = this.errorEmitter.event;
 
@@ -152,6 +155,11 @@ export class ModelSession extends Disposable {
     if (!card || layer < 0 || layer >= card.layers || head < 0 || head >= card.heads) return;
     this.headValue = { layer, head };
     this.headEmitter.fire(this.headValue);
+  }
+
+  /** Reports the analyzed token under the editor cursor (null when the cursor left the analyzed text). */
+  moveCursorToken(index: number | null): void {
+    this.cursorEmitter.fire(index);
   }
 
   /** QK/OV circuits of the selected head on the last run's tokens; undefined (with an error shown) on failure. */

@@ -26,6 +26,8 @@ export class InspectorPanel extends Disposable {
         deserializeWebviewPanel: async (panel, state: WebviewState | undefined) => {
           this.attach(panel);
           if (state?.modelPath && !session.model) await session.load(vscode.Uri.file(state.modelPath), { notify: false });
+          // The webview's saved head wins over the fresh session's default.
+          if (state?.layer !== undefined && state.head !== undefined) session.selectHead(state.layer, state.head);
         },
       }),
     );

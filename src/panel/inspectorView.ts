@@ -37,6 +37,7 @@ export class InspectorView extends Disposable {
     this.register(session.onDidChangeStatus((status) => this.post({ type: 'status', ...status })));
     this.register(session.onDidLoadModel(() => this.sendModel()));
     this.register(session.onDidRun((run) => this.sendRun(run)));
+    this.register(session.onDidMoveCursorToken((index) => this.post({ type: 'cursorToken', index })));
     this.register(session.onDidFail(({ message }) => this.post({ type: 'error', message })));
     this.register(
       session.onDidSelectHead(({ layer, head }) => {

@@ -50,6 +50,8 @@ export type ToWebview =
   | { readonly type: 'pattern'; readonly runId: number; readonly layer: number; readonly data: Float32Array }
   /** QK/OV circuits of the selected head. */
   | { readonly type: 'circuits'; readonly circuits: CircuitsResult }
+  /** The editor cursor moved onto analyzed token `index` (null: off the analyzed text): predictions follow it. */
+  | { readonly type: 'cursorToken'; readonly index: number | null }
   /** Select a head (e.g. restored from state by the host). */
   | { readonly type: 'selectHead'; readonly layer: number; readonly head: number }
   /** A user-facing error to show in the panel. */

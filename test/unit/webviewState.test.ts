@@ -145,6 +145,13 @@ describe('state reducer', () => {
     assert.equal(predictionPosition(s), 0);
     assert.equal(predictionPosition(reduce(s, runMessage(2))), 2, 'a new run resets the pick');
   });
+
+  it('predictions follow the editor cursor onto analyzed tokens, and back to the last position', () => {
+    let s = fold([runMessage(1), { type: 'cursorToken', index: 1 }]);
+    assert.equal(predictionPosition(s), 1);
+    s = reduce(s, { type: 'cursorToken', index: null });
+    assert.equal(predictionPosition(s), 2);
+  });
 });
 
 describe('persisted state', () => {

@@ -235,6 +235,8 @@ export function reduce(s: ViewState, a: Action): ViewState {
     }
     case 'ui/predictionPos':
       return { ...s, predictionPos: a.pos };
+    case 'cursorToken':
+      return { ...s, predictionPos: a.index ?? undefined };
     case 'ui/dismissError':
       return s.error === undefined ? s : { ...s, error: undefined };
     case 'ui/run':
@@ -254,7 +256,7 @@ export function patternsReceived(s: ViewState): number {
   return s.run ? s.run.patterns.filter((p) => p !== undefined).length : 0;
 }
 
-const HOST_MESSAGES: ReadonlySet<string> = new Set<ToWebview['type']>(['status', 'model', 'tensors', 'tensorStats', 'prompt', 'run', 'pattern', 'circuits', 'selectHead', 'error']);
+const HOST_MESSAGES: ReadonlySet<string> = new Set<ToWebview['type']>(['status', 'model', 'tensors', 'tensorStats', 'prompt', 'run', 'pattern', 'circuits', 'cursorToken', 'selectHead', 'error']);
 
 /** A message from the host, by its `type` (anything else posted to the window is ignored). */
 export function isToWebview(value: unknown): value is ToWebview {
