@@ -1,6 +1,8 @@
 // Interaction checks of the real webview in headless chromium (fake host, bench/webview-harness/):
 // the handshake, hover → hoverToken, click/arrow keys → selectHead, statistics on request, exports
-// (PNG bytes and CSV text), Run/Cancel, and state restored after a reload. Exits 1 on a failure.
+// (PNG bytes and CSV text), the analysis tabs (Heads, Composition, skip trigrams, Attribution: what
+// they ask the host for, what clicks select), Run/Cancel, and state restored after a reload. Exits 1
+// on a failure.
 //
 //   node --import tsx bench/webview-interactions.mjs
 import assert from 'node:assert/strict';
@@ -25,7 +27,8 @@ try {
   await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP ${e.violatedDirective} ${e.blockedURI}`)));
   await page.goto(`${server.origin}/#dark`);
   await page.waitForFunction(() => globalThis.__ci !== undefined);
-  const posted = () => page.evaluate(() => globalThis.__ci.posted.map((m) => ({ ...m, data: m.data instanceof Uint8Array ? { bytes: m.data.length, head: Array.from(m.data.slice(0, 8)) } : m.data })));
+  const posted = () =>
+    page.evaluate(() => globalThis.__ci.posted.map((m) => (m.data === undefined ? m : { ...m, data: m.data instanceof Uint8Array ? { bytes: m.data.length, head: Array.from(m.data.slice(0, 8)) } : m.data })));
   const clearPosted = () => page.evaluate(() => (globalThis.__ci.posted.length = 0));
   const tab = (t) => page.evaluate((t) => [...document.querySelectorAll('vscode-tab-header')].find((h) => h.dataset.tab === t).click(), t);
 
@@ -95,6 +98,90 @@ try {
     assert.equal(await page.locator('.circuits-body:not([hidden]) .heatmap:not([hidden])').count(), 3);
   });
 
+  await check('Heads: asks once for scores on the prompt; a row selects its head; a header sorts; random tokens on request', async () => {
+    await clearPosted();
+    await tab('heads');
+    await page.waitForSelector('.heads-table tbody tr');
+    assert.deepEqual((await posted()).filter((m) => m.type === 'requestHeads'), [{ type: 'requestHeads', source: 'prompt' }]);
+    assert.equal(await page.locator('.heads-table tbody tr').count(), 8);
+    assert.match(await page.locator('.heads-table tbody tr').first().innerText(), /^L1H0/, 'ranked by induction: the induction head first');
+    await page.click('.heads-table tbody tr[data-layer="0"][data-head="1"]');
+    assert.deepEqual((await posted()).filter((m) => m.type === 'selectHead').map((m) => `${m.layer}:${m.head}`), ['0:1']);
+    assert.equal(await page.locator('.heads-table tbody tr.selected').getAttribute('data-head'), '1');
+    await page.click('.heads-table th[data-sort="sink"]');
+    assert.equal(await page.locator('.heads-table th[data-sort="sink"]').getAttribute('aria-sort'), 'descending');
+    assert.match(await page.locator('.heads-table tbody tr').first().innerText(), /^L0H1/, 'the sink head first');
+    await page.click('.heads-view vscode-radio[data-value="random"]');
+    await page.waitForFunction(() => document.querySelector('.heads-view .processing')?.textContent?.includes('repeated random'));
+    assert.deepEqual((await posted()).filter((m) => m.type === 'requestHeads').map((m) => m.source), ['prompt', 'random']);
+  });
+
+  await check('Heads: the heatmap and the scatter export PNG and CSV', async () => {
+    await clearPosted();
+    await page.click('.heads-map vscode-toolbar-button[icon="file-media"]');
+    await page.click('.heads-map vscode-toolbar-button[icon="table"]');
+    await page.click('.heads-view .scatter vscode-toolbar-button[icon="file-media"]');
+    await page.waitForFunction(() => globalThis.__ci.posted.filter((m) => m.type === 'save').length >= 3);
+    const saves = (await posted()).filter((m) => m.type === 'save');
+    assert.deepEqual(saves.map((m) => m.fileName).sort(), ['gpt2-tiny-heads-copying-scatter.png', 'gpt2-tiny-heads-induction-random.csv', 'gpt2-tiny-heads-induction-random.png']);
+    for (const png of saves.filter((m) => m.fileName.endsWith('.png'))) assert.deepEqual(png.data.head, [137, 80, 78, 71, 13, 10, 26, 10]);
+    assert.match(saves.find((m) => m.fileName.endsWith('.csv')).data, /^Layer \\ Head,H0,H1,H2,H3\r\nL0,/);
+  });
+
+  await check('Composition: a cell posts selectPair, selects the later head and outlines the pair', async () => {
+    await clearPosted();
+    await tab('composition');
+    await page.waitForSelector('.pairs-table tbody tr');
+    assert.deepEqual((await posted()).filter((m) => m.type === 'requestComposition'), [{ type: 'requestComposition', baseline: false }]);
+    // The bottom-right cell of the K map: earlier head L0H3, later head L1H3.
+    const canvas = page.locator('.composition-maps .heatmap-canvas').nth(1);
+    const box = await canvas.boundingBox();
+    await page.mouse.click(box.x + box.width - 14, box.y + box.height - 14);
+    const pairs = (await posted()).filter((m) => m.type === 'selectPair');
+    assert.deepEqual(pairs, [{ type: 'selectPair', from: { layer: 0, head: 3 }, to: { layer: 1, head: 3 } }]);
+    assert.equal(await page.locator('.pair-caption .pair-name').innerText(), 'L0H3 → L1H3');
+    await page.click('.composition-view vscode-checkbox');
+    await page.waitForFunction(() => document.querySelector('.composition-view .processing')?.textContent?.includes('baseline subtracted'));
+    assert.deepEqual((await posted()).filter((m) => m.type === 'requestComposition').map((m) => m.baseline), [false, true]);
+  });
+
+  await check('QK / OV: eigenvalue plots, and a picked token asks for its skip trigrams', async () => {
+    await clearPosted();
+    await tab('circuits');
+    await page.waitForFunction(() => document.querySelector('.circuits-view .section-title')?.textContent === 'Circuits of L1H3');
+    assert.equal(await page.locator('.spectrum-body:not([hidden]) canvas.heatmap-canvas').count(), 2);
+    assert.match(await page.locator('.copying-scores').innerText(), /OV copying[\s\S]*QK copying/);
+    await page.click('.skip-section .token[data-index="4"]');
+    await page.waitForSelector('.skip-tables:not([hidden]) tbody tr');
+    assert.deepEqual((await posted()).filter((m) => m.type === 'requestSkipTrigrams'), [{ type: 'requestSkipTrigrams', token: 77 }]);
+    assert.equal(await page.locator('.skip-tables .token-table').count(), 3);
+  });
+
+  await check('Attribution: asks at the last position for the top prediction; a contrast asks again; the lens exports', async () => {
+    await clearPosted();
+    await tab('attribution');
+    await page.waitForSelector('.lens-table tbody tr');
+    const first = (await posted()).filter((m) => m.type === 'requestAttribution');
+    assert.equal(first.length, 1);
+    assert.equal(first[0].position, 19);
+    assert.equal(first[0].contrast, undefined);
+    assert.equal(await page.locator('.lens-table tbody tr').count(), 3, 'embed, L0, L1');
+    const contrast = await page.evaluate(() => {
+      const select = document.querySelectorAll('.attribution-section vscode-single-select')[1];
+      const value = select.querySelectorAll('vscode-option')[1].value;
+      select.value = value;
+      select.dispatchEvent(new Event('change'));
+      return Number(value);
+    });
+    const again = (await posted()).filter((m) => m.type === 'requestAttribution');
+    assert.deepEqual(again[1], { type: 'requestAttribution', position: 19, target: first[0].target, contrast });
+    await clearPosted();
+    await page.click('.attribution-view vscode-toolbar-button[title="Export the logit lens (CSV)"]');
+    const lens = (await posted()).find((m) => m.type === 'save');
+    assert.equal(lens.fileName, 'gpt2-tiny-logit-lens.csv');
+    assert.match(lens.data, /^after,position,token,rank,predicted_id,predicted_token,probability\r\nembed,0,/);
+  });
+
   await check('Run posts the prompt; Cancel shows while running', async () => {
     await tab('prompt');
     await clearPosted();
@@ -118,7 +205,8 @@ try {
       key: document.querySelector('vscode-radio[data-direction="key"]').checked,
       title: document.querySelector('.detail-section .heatmap-title')?.textContent,
     }));
-    assert.deepEqual(restored, { tab: 2, prompt: 'x = 1', key: true, title: 'Layer 1 · Head 2' });
+    // The head is the composition pair's later head, selected last (L0H3 → L1H3).
+    assert.deepEqual(restored, { tab: 2, prompt: 'x = 1', key: true, title: 'Layer 1 · Head 3' });
   });
 
   await check('no page errors or CSP violations', async () => assert.deepEqual(errors, []));

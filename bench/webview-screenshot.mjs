@@ -11,7 +11,7 @@ const args = process.argv.slice(2);
 const widthArg = args.indexOf('--width');
 const width = widthArg >= 0 ? Number(args[widthArg + 1]) : 1100;
 const themes = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--width');
-const TABS = ['model', 'prompt', 'attention', 'circuits', 'predictions'];
+const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions'];
 
 const server = await serve('bench/webview-harness/entry.js');
 const browser = await launch();
@@ -43,6 +43,21 @@ try {
         headers.find((h) => h.dataset.tab === t)?.click();
       }, tab);
       await page.waitForTimeout(150);
+      if (tab === 'heads') {
+        // The tab asked for scores on the prompt; wait for them, then hover the induction head's cell.
+        await page.waitForSelector('vscode-tab-panel:not([hidden]) .heads-table tbody tr');
+        await page.waitForTimeout(100);
+      }
+      if (tab === 'composition') {
+        // Select the strongest K-composition pair from the list: the cell is outlined, the caption names it.
+        await page.waitForSelector('vscode-tab-panel:not([hidden]) .pairs-table tbody tr');
+        await page.click('vscode-tab-panel:not([hidden]) .pairs-table tbody tr:first-child');
+        await page.waitForTimeout(100);
+      }
+      if (tab === 'attribution') {
+        await page.waitForSelector('vscode-tab-panel:not([hidden]) .lens-table tbody tr');
+        await page.waitForTimeout(100);
+      }
       if (tab === 'model') {
         await page.click('button[data-stats="h.0.attn.c_attn.weight"]');
         await page.waitForTimeout(100);
@@ -53,6 +68,9 @@ try {
         await page.waitForTimeout(50);
       }
       if (tab === 'circuits') {
+        // Pick " fib" for the skip-trigram tables.
+        await page.click('vscode-tab-panel:not([hidden]) .skip-section .token[data-index="2"]');
+        await page.waitForSelector('vscode-tab-panel:not([hidden]) .skip-tables:not([hidden]) tbody tr');
         // Hover a QK cell: the tooltip names query token, key token and score.
         const box = await page.locator('vscode-tab-panel:not([hidden]) .heatmap-canvas').first().boundingBox();
         await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.55);
@@ -63,6 +81,7 @@ try {
         await page.mouse.move(0, 0);
         await page.waitForTimeout(50);
       }
+      await page.evaluate(() => window.scrollTo(0, 0));
       const file = `/tmp/panel-${theme}-${tab}.png`;
       const png = await page.screenshot({ fullPage: true });
       await writeFile(file, png);

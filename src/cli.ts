@@ -2,9 +2,15 @@
  * The headless command line over the same engine the extension uses:
  *   circuit-inspector info <model>
  *   circuit-inspector run <model> (--prompt TEXT | --tokens 1,2,3) [--logits last|all] [--patterns] [--backend B]
+ *   circuit-inspector heads <model> [--prompt TEXT | --tokens IDS] [--random-length N --batch B --seed S] [--backend B]
+ *   circuit-inspector composition <model> [--baseline] [--backend B]
+ *   circuit-inspector circuits <model> --head L.H (--prompt TEXT | --tokens IDS) [--backend B]
  *   circuit-inspector bench [--tokens 128] [--backend B] [--json]
  */
 import { benchCommand } from './cli/bench';
+import { circuitsCommand } from './cli/circuits';
+import { compositionCommand } from './cli/composition';
+import { headsCommand } from './cli/heads';
 import { infoCommand } from './cli/info';
 import { reportFailure, UsageError } from './cli/output';
 import { runCommand } from './cli/run';
@@ -15,6 +21,14 @@ commands:
   info <model>                          model card as JSON
   run <model> (--prompt TEXT | --tokens 1,2,3) [--logits last|all] [--patterns]
                                         one forward pass as JSON
+  heads <model> [--prompt TEXT | --tokens 1,2,3] [--random-length 50 --batch 4 --seed 0]
+                                        previous-token, duplicate-token, induction, sink
+                                        and copying scores of every head as JSON
+  composition <model> [--baseline]      Q/K/V-composition scores [layer1][head1][layer2][head2]
+                                        as JSON (--baseline: minus the random-matrix mean)
+  circuits <model> --head L.H (--prompt TEXT | --tokens 1,2,3)
+                                        one head's QK/OV circuits on the prompt's tokens,
+                                        eigenvalues and copying scores as JSON
   bench [--tokens 128] [--backend B] [--repeats 5] [--json]
                                         GPT-2-small forward + full cache vs numpy
 
@@ -26,6 +40,9 @@ them with config.json (and optionally tokenizer.json).
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   info: infoCommand,
   run: runCommand,
+  heads: headsCommand,
+  composition: compositionCommand,
+  circuits: circuitsCommand,
   bench: benchCommand,
 };
 

@@ -6,7 +6,10 @@
 import * as vscode from 'vscode';
 import type { CircuitInspectorApi } from './api';
 import { registerAnalyzeSelection } from './commands/analyzeSelection';
+import { registerExplainHead } from './commands/explainHead';
+import { registerFindInductionHeads } from './commands/findInductionHeads';
 import { registerInspectModel } from './commands/inspectModel';
+import { registerShowComposition } from './commands/showComposition';
 import { AttentionOverlay } from './editor/attentionOverlay';
 import { ModelSession } from './host/session';
 import { StatusBar } from './host/statusBar';
@@ -25,6 +28,9 @@ export function activate(context: vscode.ExtensionContext): CircuitInspectorApi 
   context.subscriptions.push(
     registerInspectModel(session, panel),
     registerAnalyzeSelection(session, panel),
+    registerFindInductionHeads(session, panel),
+    registerShowComposition(session, panel),
+    registerExplainHead(session, panel),
     vscode.commands.registerCommand('circuitInspector.showPanel', () => void panel.show()),
     vscode.commands.registerCommand('circuitInspector.clearAttention', () => overlay.clear()),
     vscode.commands.registerCommand('circuitInspector.restartEngine', async () => {

@@ -1,15 +1,20 @@
 /**
  * Webview entry point: renders what the extension sends and never computes. It restores the
  * saved state (tab, prompt, head, hover direction), announces itself with `ready`, and then folds
- * every host message into the state through the reducer; views follow the state.
+ * every host message into the state through the reducer; views follow the state. After each
+ * change it asks the host for whatever the visible tab needs and does not have (lib/requests.ts).
  */
 import type { Palette } from './lib/color';
 import { initialState, isToWebview, persistedState, reduce, sanitizeSaved, TABS, type Action, type Tab, type UiAction, type ViewState } from './lib/state';
+import { wantedRequests } from './lib/requests';
 import { AttentionView } from './ui/attentionView';
+import { AttributionView } from './ui/attributionView';
 import { CircuitsView } from './ui/circuitsView';
+import { CompositionView } from './ui/compositionView';
 import type { AppContext, View } from './ui/context';
 import { el } from './ui/dom';
 import { Header } from './ui/header';
+import { HeadsView } from './ui/headsView';
 import { ModelView } from './ui/modelView';
 import { PredictionsView } from './ui/predictionsView';
 import { PromptView } from './ui/promptView';
@@ -21,7 +26,10 @@ const TAB_LABELS: Record<Tab, string> = {
   model: 'Model',
   prompt: 'Prompt',
   attention: 'Attention',
+  heads: 'Heads',
+  composition: 'Composition',
   circuits: 'QK / OV',
+  attribution: 'Attribution',
   predictions: 'Predictions',
 };
 
@@ -44,7 +52,10 @@ class App implements AppContext {
       model: new ModelView(this),
       prompt: new PromptView(this),
       attention: new AttentionView(this),
+      heads: new HeadsView(this),
+      composition: new CompositionView(this),
       circuits: new CircuitsView(this),
+      attribution: new AttributionView(this),
       predictions: new PredictionsView(this),
     };
     this.tabs = document.createElement('vscode-tabs');
@@ -97,6 +108,11 @@ class App implements AppContext {
     return this.hovered;
   }
 
+  selectHead(layer: number, head: number): void {
+    this.dispatch({ type: 'ui/selectHead', layer, head });
+    this.post({ type: 'selectHead', layer, head });
+  }
+
   hoverToken(index: number | undefined): void {
     if (index === this.hovered) return;
     this.hovered = index;
@@ -116,6 +132,10 @@ class App implements AppContext {
     if (next.run?.tokens !== prev.run?.tokens && this.hovered !== undefined) this.hoverToken(undefined);
     this.render(prev);
     this.persist();
+    for (const request of wantedRequests(next)) {
+      this.apply({ type: 'ui/requested', key: request.key });
+      this.post(request.message);
+    }
   }
 
   private render(prev: ViewState | undefined): void {

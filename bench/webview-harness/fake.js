@@ -190,6 +190,7 @@ export function circuits(layer, head, tokens, ids) {
     ov,
     positionalQk,
     positions,
+    spectrum: spectrum(layer, head),
     processing: 'LayerNorm folded into the weights; W_E, W_U centered; token and position embeddings factored apart',
   };
 }
@@ -215,4 +216,228 @@ export function hostMessages(runId = 1) {
     { type: 'selectHead', layer: 1, head: 0 },
     { type: 'circuits', circuits: circuits(1, 0, TOKENS, IDS) },
   ];
+}
+
+// ---------- Circuit analysis (Heads, Composition, spectra, skip trigrams, attribution) ----------
+
+const PROCESSING = 'LayerNorm folded into the weights; W_E, W_U centered; value biases folded into the output bias';
+
+/** How much each kind of head copies through OV and QK (the sign and spread of its eigenvalues). */
+const COPYING = {
+  previous: [0.18, 0.06],
+  sink: [-0.08, 0.34],
+  local: [0.22, 0.41],
+  uniform: [0.02, -0.04],
+  induction: [0.88, 0.12],
+  duplicate: [0.31, 0.79],
+  punctuation: [-0.46, 0.08],
+  mixed: [0.04, -0.33],
+};
+
+/** d_head eigenvalues as [re, im] pairs (conjugate pairs and a few real ones), spread by how much the head copies. */
+export function eigenvalues(layer, head, circuit, dHead = 64) {
+  const kind = KINDS[layer][head];
+  const c = COPYING[kind][circuit === 'ov' ? 0 : 1];
+  const rand = rng(layer * 97 + head * 13 + (circuit === 'ov' ? 1 : 2));
+  const out = new Float32Array(2 * dHead);
+  const scale = circuit === 'ov' ? 40 : 12;
+  for (let i = 0; i < dHead; ) {
+    const r = scale * Math.exp(-i / 14) * (0.6 + rand() * 0.5);
+    // Copying heads: angles near 0; anti-copying: near π; neither: anywhere.
+    const spread = Math.PI * (1 - Math.abs(c)) * 0.95;
+    let angle = (rand() - 0.5) * 2 * spread;
+    if (c < 0) angle += Math.PI;
+    if (rand() < 0.2 || i === dHead - 1) {
+      out[2 * i] = r * Math.sign(Math.cos(angle) || 1);
+      out[2 * i + 1] = 0;
+      i += 1;
+    } else {
+      out[2 * i] = r * Math.cos(angle);
+      out[2 * i + 1] = r * Math.sin(angle);
+      out[2 * i + 2] = r * Math.cos(angle);
+      out[2 * i + 3] = -r * Math.sin(angle);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+function copyingStatistic(pairs) {
+  let re = 0;
+  let abs = 0;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    re += pairs[i];
+    abs += Math.hypot(pairs[i], pairs[i + 1]);
+  }
+  return abs > 0 ? re / abs : NaN;
+}
+
+export function spectrum(layer, head) {
+  const ovEigenvalues = eigenvalues(layer, head, 'ov');
+  const qkEigenvalues = eigenvalues(layer, head, 'qk');
+  return { ovEigenvalues, qkEigenvalues, copyingOV: copyingStatistic(ovEigenvalues), copyingQK: copyingStatistic(qkEigenvalues) };
+}
+
+/** TransformerLens-style detector scores of the fake patterns on the prompt: mean over queries of the attention on the pattern's keys. */
+function detectorScores(pattern, n, tokens) {
+  const score = (wants) => {
+    let sum = 0;
+    let count = 0;
+    for (let q = 1; q < n; q++) {
+      const keys = [];
+      for (let k = 0; k <= q; k++) if (wants(q, k)) keys.push(k);
+      if (!keys.length) continue;
+      sum += keys.reduce((s, k) => s + pattern(q, k), 0);
+      count++;
+    }
+    return count ? sum / count : 0;
+  };
+  return {
+    previousToken: score((q, k) => k === q - 1),
+    duplicateToken: score((q, k) => k < q && tokens[k] === tokens[q]),
+    induction: score((q, k) => k >= 1 && k < q && tokens[k - 1] === tokens[q]),
+    sink: score((q, k) => k === 0),
+  };
+}
+
+/** On repeated random tokens every head shows its kind clearly. */
+const RANDOM_SCORES = {
+  previous: [0.93, 0.02, 0.01, 0.04],
+  sink: [0.03, 0.02, 0.01, 0.91],
+  local: [0.41, 0.06, 0.05, 0.12],
+  uniform: [0.05, 0.04, 0.04, 0.08],
+  induction: [0.02, 0.04, 0.89, 0.05],
+  duplicate: [0.04, 0.83, 0.03, 0.07],
+  punctuation: [0.08, 0.06, 0.05, 0.22],
+  mixed: [0.07, 0.09, 0.11, 0.18],
+};
+
+export function headScores(source) {
+  const layers = KINDS.length;
+  const heads = KINDS[0].length;
+  const out = { previousToken: [], duplicateToken: [], induction: [], sink: [], copyingOV: [], copyingQK: [] };
+  const rand = rng(source === 'random' ? 5 : 6);
+  KINDS.forEach((kinds, layer) => {
+    const data = layerPattern(kinds, TOKENS, 10 + layer);
+    const n = TOKENS.length;
+    kinds.forEach((kind, head) => {
+      const s =
+        source === 'prompt'
+          ? detectorScores((q, k) => data[head * n * n + q * n + k], n, IDS)
+          : Object.fromEntries(['previousToken', 'duplicateToken', 'induction', 'sink'].map((key, i) => [key, Math.min(1, RANDOM_SCORES[kind][i] + rand() * 0.03)]));
+      const sp = spectrum(layer, head);
+      for (const key of ['previousToken', 'duplicateToken', 'induction', 'sink']) out[key].push(s[key]);
+      out.copyingOV.push(sp.copyingOV);
+      out.copyingQK.push(sp.copyingQK);
+    });
+  });
+  const on = source === 'random' ? '4 repeated random sequences of 63 tokens' : `the prompt (${TOKENS.length} tokens)`;
+  const processing = `detector and sink scores: the exact forward pass on ${on}; copying scores: ${PROCESSING}`;
+  return { layers, heads, source, ...Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float32Array.from(v)])), processing };
+}
+
+export function composition(baseline) {
+  const layers = KINDS.length;
+  const heads = KINDS[0].length;
+  const n = layers * heads;
+  const rand = rng(21);
+  const base = { q: 0.061, k: 0.058, v: 0.052 };
+  const q = new Float32Array(n * n);
+  const k = new Float32Array(n * n);
+  const v = new Float32Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b < n; b++) {
+      if (Math.floor(a / heads) >= Math.floor(b / heads)) continue;
+      const from = KINDS[Math.floor(a / heads)][a % heads];
+      const to = KINDS[Math.floor(b / heads)][b % heads];
+      const i = a * n + b;
+      q[i] = 0.04 + rand() * 0.05 + (from === 'sink' && to === 'duplicate' ? 0.09 : 0);
+      k[i] = 0.04 + rand() * 0.05 + (from === 'previous' && to === 'induction' ? 0.31 : 0) + (from === 'local' && to === 'induction' ? 0.08 : 0);
+      v[i] = 0.03 + rand() * 0.05 + (from === 'uniform' && to === 'mixed' ? 0.11 : 0);
+      if (baseline) {
+        q[i] -= base.q;
+        k[i] -= base.k;
+        v[i] -= base.v;
+      }
+    }
+  }
+  return { layers, heads, q, k, v, ...(baseline ? { baseline: base } : {}), processing: PROCESSING };
+}
+
+const OUT_VOCAB = [' n', '(', ' fib', ' return', '\n', ' 1', ' 2', ':', ' if', ')', ' +', ' -', ' else', ' =', ' *', '    ', ' def', ' x', ',', '0', ' the', ' and', ' of', ' in'];
+
+function tokenList(rand, first, count, sign, scale) {
+  const picked = [];
+  if (first !== undefined) picked.push(first);
+  while (picked.length < count) {
+    const t = OUT_VOCAB[Math.floor(rand() * OUT_VOCAB.length)];
+    if (!picked.includes(t)) picked.push(t);
+  }
+  const values = picked.map((_, i) => sign * scale * Math.exp(-i / 4) * (0.85 + rand() * 0.3));
+  values.sort((a, b) => (sign > 0 ? b - a : a - b));
+  return { ids: Int32Array.from(picked.map((t) => 1000 + OUT_VOCAB.indexOf(t))), values: Float32Array.from(values), strings: picked };
+}
+
+export function skipTrigrams(layer, head, token) {
+  const kind = KINDS[layer][head];
+  const text = TOKENS[IDS.indexOf(token)] ?? ` #${token}`;
+  const rand = rng(layer * 7 + head * 3 + token);
+  const copies = COPYING[kind][0] > 0.3;
+  return {
+    layer,
+    head,
+    token,
+    boosts: tokenList(rand, copies ? text : undefined, 8, 1, 6),
+    suppresses: tokenList(rand, undefined, 8, -1, 4),
+    attendsTo: tokenList(rand, COPYING[kind][1] > 0.3 ? text : undefined, 8, 1, 3),
+    processing: PROCESSING,
+  };
+}
+
+export function attribution(position, target, contrast) {
+  const layers = KINDS.length;
+  const heads = KINDS[0].length;
+  const rand = rng(position * 31 + target + (contrast ?? 0));
+  const diff = contrast !== undefined;
+  const headValues = new Float32Array(layers * heads);
+  KINDS.forEach((kinds, l) =>
+    kinds.forEach((kind, h) => {
+      const strong = kind === 'induction' ? 3.1 : kind === 'duplicate' ? -1.2 : kind === 'previous' ? 0.6 : 0;
+      headValues[l * heads + h] = (strong + (rand() - 0.5) * 0.8) * (diff ? 0.6 : 1);
+    }),
+  );
+  const attn = new Float32Array(layers);
+  const attnBias = new Float32Array(layers);
+  const mlp = new Float32Array(layers);
+  for (let l = 0; l < layers; l++) {
+    attnBias[l] = (rand() - 0.5) * 0.2;
+    for (let h = 0; h < heads; h++) attn[l] += headValues[l * heads + h];
+    attn[l] += attnBias[l];
+    mlp[l] = (l === layers - 1 ? 1.9 : -0.7) + (rand() - 0.5);
+  }
+  const embed = diff ? 0.3 : 2.4;
+  const unembedBias = diff ? 0 : 0.12;
+  const logit = embed + unembedBias + attn.reduce((a, b) => a + b, 0) + mlp.reduce((a, b) => a + b, 0);
+  // Logit lens: the final row is the model's own top-k; earlier rows flatter and noisier.
+  const { predictions: preds } = predictions(TOKENS, IDS);
+  const k = 5;
+  const n = TOKENS.length;
+  const ids = new Int32Array((layers + 1) * n * k);
+  const probs = new Float32Array((layers + 1) * n * k);
+  const strings = [];
+  for (let row = 0; row <= layers; row++) {
+    for (let pos = 0; pos < n; pos++) {
+      const order = [...Array(preds.k).keys()].sort((a, b) => preds.probs[pos * preds.k + b] - preds.probs[pos * preds.k + a]);
+      const shuffle = row < layers ? order.map((i) => [i, rand() * (layers - row)]).sort((a, b) => a[1] - b[1]).map(([i]) => i) : order;
+      for (let j = 0; j < k; j++) {
+        const src = pos * preds.k + shuffle[j];
+        const at = (row * n + pos) * k + j;
+        const useSelf = row === 0 && j === 0;
+        ids[at] = useSelf ? IDS[pos] : preds.ids[src];
+        strings.push(useSelf ? TOKENS[pos] : preds.strings[src]);
+        probs[at] = row === layers ? preds.probs[pos * preds.k + order[j]] : (0.5 / (j + 1.5)) * (0.35 + 0.35 * row + rand() * 0.2);
+      }
+    }
+  }
+  return { position, target, ...(diff ? { contrast } : {}), heads: headValues, attn, mlp, embed, attnBias, unembedBias, logit, lens: { k, ids, probs, strings } };
 }

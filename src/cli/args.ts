@@ -10,7 +10,8 @@ export function parse(argv: string[], options: Options): { values: Record<string
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // parseArgs explains some mistakes over several lines; the CLI promises one.
+    throw new UsageError((error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean).join(' '));
   }
 }
 

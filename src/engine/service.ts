@@ -3,9 +3,14 @@
  * drive it in-process). Holds at most one loaded model; a failed load keeps the previous one.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { CircuitsResult, EngineRequest, RunResult, TensorRow, TensorStats } from '../protocol/engine';
+import type { CircuitsResult, EngineRequest, HeadScores, RunResult, TensorRow, TensorStats } from '../protocol/engine';
+import { attribution } from './analysis/attribution';
 import { headCircuits } from './analysis/circuits';
+import { compositionScores } from './analysis/composition';
+import { headScores } from './analysis/detectors';
 import { topPredictions } from './analysis/predictions';
+import { defaultRandomRepeats } from './analysis/randomRepeats';
+import { skipTrigrams } from './analysis/skipTrigrams';
 import { tensorStats } from './analysis/tensorStats';
 import { initBackend, type BackendChoice } from './backend';
 import { EngineError } from './errors';
@@ -35,6 +40,14 @@ export class EngineService {
         return this.run(request, signal);
       case 'circuits':
         return this.circuits(request.layer, request.head, request.tokens);
+      case 'heads':
+        return this.heads(request, signal);
+      case 'attribution':
+        return attribution(this.current(), request, signal);
+      case 'composition':
+        return compositionScores(this.current(), { baseline: request.baseline, signal, onProgress: progress });
+      case 'skipTrigrams':
+        return skipTrigrams(this.current(), request.layer, request.head, request.token, request.k);
       case 'cancel':
         throw new EngineError('BAD_ARGUMENT', 'cancel requests are handled by the process loop');
     }
@@ -110,6 +123,16 @@ export class EngineService {
     } finally {
       result.dispose();
     }
+  }
+
+  /** Head scores on the given tokens, else on repeated random tokens (default: defaultRandomRepeats, 50 tokens × 4 sequences, seed 0). */
+  private heads(request: Extract<EngineRequest, { type: 'heads' }>, signal: AbortSignal): Promise<HeadScores> {
+    const model = this.current();
+    if (request.tokens !== undefined && request.random !== undefined) {
+      throw new EngineError('BAD_ARGUMENT', 'give either tokens or a random-repeats setting for head scores, not both');
+    }
+    const input = request.tokens !== undefined ? { tokens: request.tokens } : { random: request.random ?? defaultRandomRepeats(model.spec) };
+    return headScores(model, input, signal);
   }
 
   private circuits(layer: number, head: number, tokens: readonly number[]): Promise<CircuitsResult> {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSettings } from '../config';
 import { Disposable } from '../disposable';
-import type { CircuitsResult, RunResult, TensorRow, TensorStats } from '../protocol/engine';
+import type { Attribution, CircuitsResult, CompositionScores, EngineRequestBody, HeadScores, RunResult, SkipTrigrams, TensorRow, TensorStats } from '../protocol/engine';
 import type { EngineState, ModelCard } from '../protocol/webview';
 import { EngineClient, EngineRequestError } from './engineClient';
 
@@ -56,6 +56,10 @@ export class ModelSession extends Disposable {
   private runCounter = 0;
   /** Circuits per (run, layer, head): several views ask for the same head. */
   private readonly circuitCache = new Map<string, Promise<CircuitsResult>>();
+  /** Analyses (heads, composition, skip trigrams, attribution) by key, in flight or done; one model's worth. */
+  private readonly analysisCache = new Map<string, Promise<unknown>>();
+  /** The finished ones, for replay to a reloaded webview and for labels (Explain Head). */
+  private readonly analysisResults = new Map<string, unknown>();
   private inFlight = new Set<AbortController>();
 
   private statusValue: SessionStatus = { state: 'idle' };
@@ -71,6 +75,8 @@ export class ModelSession extends Disposable {
   private readonly headEmitter = this.register(new vscode.EventEmitter<{ layer: number; head: number }>());
   private readonly cursorEmitter = this.register(new vscode.EventEmitter<number | null>());
   private readonly errorEmitter = this.register(new vscode.EventEmitter<SessionError>());
+  private readonly headsEmitter = this.register(new vscode.EventEmitter<HeadScores>());
+  private readonly compositionEmitter = this.register(new vscode.EventEmitter<CompositionScores>());
 
   readonly onDidChangeStatus = this.statusEmitter.event;
   readonly onDidLoadModel = this.modelEmitter.event;
@@ -80,6 +86,10 @@ export class ModelSession extends Disposable {
   readonly onDidMoveCursorToken = this.cursorEmitter.event;
   /** A user-facing error from any request (load, run, stats, circuits); `notify` when a command asked. */
   readonly onDidFail = this.errorEmitter.event;
+  /** Head scores finished computing (for the current model, and for 'prompt' the current run). */
+  readonly onDidComputeHeads = this.headsEmitter.event;
+  /** Composition scores finished computing for the current model. */
+  readonly onDidComputeComposition = this.compositionEmitter.event;
 
   constructor(enginePath: string) {
     super();
@@ -113,7 +123,7 @@ export class ModelSession extends Disposable {
   async load(uri: vscode.Uri, origin: RequestOrigin = {}): Promise<boolean> {
     const settings = readSettings();
     const name = path.basename(uri.fsPath);
-    return this.withProgress(`Loading ${name}`, 'loading', origin, async (signal, report) => {
+    const loaded = await this.withProgress(`Loading ${name}`, 'loading', origin, async (signal, report) => {
       if (this.backendReady !== settings.backend || !this.engine.running) {
         await this.engine.request({ type: 'init', backend: settings.backend }, { signal });
         this.backendReady = settings.backend;
@@ -127,9 +137,11 @@ export class ModelSession extends Disposable {
       this.lastPath = uri.fsPath;
       this.runValue = undefined;
       this.headValue = { layer: 0, head: 0 };
+      this.clearAnalyses();
       this.modelEmitter.fire(this.modelValue);
       this.setStatus({ state: 'ready', message: `${name} · ${card.backend}` });
     });
+    return loaded.ok;
   }
 
   /** Runs the loaded model on a prompt, with every layer's attention patterns. */
@@ -139,7 +151,7 @@ export class ModelSession extends Disposable {
       return false;
     }
     const settings = readSettings();
-    return this.withProgress('Running the model', 'running', origin, async (signal) => {
+    const ran = await this.withProgress('Running the model', 'running', origin, async (signal) => {
       const result = await this.engine.request<RunResult>(
         { type: 'run', prompt, patterns: true, maxTokens: settings.maxTokens, topK: 10 },
         { signal },
@@ -148,6 +160,7 @@ export class ModelSession extends Disposable {
       this.runEmitter.fire(this.runValue);
       this.setStatus({ state: 'ready', message: `${result.tokens.length} tokens` });
     });
+    return ran.ok;
   }
 
   selectHead(layer: number, head: number): void {
@@ -192,6 +205,87 @@ export class ModelSession extends Disposable {
     }
   }
 
+  /**
+   * Detector and copying scores of every head, on the last run's tokens ('prompt') or on repeated
+   * random tokens ('random', with cancellable progress: it runs the model on a batch). Cached per
+   * model (and per run for 'prompt'); undefined, with an error shown, on failure.
+   */
+  async heads(source: 'prompt' | 'random', origin: RequestOrigin = { notify: false }): Promise<HeadScores | undefined> {
+    if (!this.requireModel(origin)) return undefined;
+    if (source === 'random') {
+      return this.cachedAnalysis(
+        'heads:random',
+        () => this.longRequest<HeadScores>('Scoring heads on repeated random tokens', { type: 'heads' }, origin, 'head scores ready'),
+        (scores) => this.headsEmitter.fire(scores),
+      );
+    }
+    const run = this.runValue;
+    if (!run) {
+      this.fail('Run a prompt first: the heads are scored on its tokens.', origin);
+      return undefined;
+    }
+    const scores = await this.cachedAnalysis(
+      `heads:prompt:${run.runId}`,
+      () => this.shortRequest<HeadScores>({ type: 'heads', tokens: run.result.tokens }, origin),
+      (fresh) => this.runValue === run && this.headsEmitter.fire(fresh),
+    );
+    // A run that finished meanwhile makes these scores stale for the panel.
+    if (!scores || this.runValue !== run) return undefined;
+    return scores;
+  }
+
+  /** Q-, K- and V-composition scores of every pair of heads (optionally minus the random baseline), with progress. */
+  async composition(baseline: boolean, origin: RequestOrigin = { notify: false }): Promise<CompositionScores | undefined> {
+    if (!this.requireModel(origin)) return undefined;
+    return this.cachedAnalysis(
+      `composition:${baseline}`,
+      () => this.longRequest<CompositionScores>('Computing composition scores', { type: 'composition', baseline }, origin, 'composition scores ready'),
+      (scores) => this.compositionEmitter.fire(scores),
+    );
+  }
+
+  /** Skip-trigram tables of the selected head for one token. */
+  async skipTrigrams(token: number, origin: RequestOrigin = { notify: false }): Promise<SkipTrigrams | undefined> {
+    if (!this.requireModel(origin)) return undefined;
+    const { layer, head } = this.headValue;
+    return this.cachedAnalysis(`skip:${layer}:${head}:${token}`, () => this.shortRequest<SkipTrigrams>({ type: 'skipTrigrams', layer, head, token }, origin));
+  }
+
+  /** Direct logit attribution and logit lens at `position` of the last run. */
+  async attribution(position: number, target: number | undefined, contrast: number | undefined, origin: RequestOrigin = { notify: false }): Promise<Attribution | undefined> {
+    const run = this.runValue;
+    if (!run) {
+      this.fail('Run a prompt first: attribution explains its predictions.', origin);
+      return undefined;
+    }
+    const key = `attribution:${run.runId}:${position}:${target ?? ''}:${contrast ?? ''}`;
+    const body: EngineRequestBody = { type: 'attribution', tokens: run.result.tokens, position, ...(target !== undefined ? { target } : {}), ...(contrast !== undefined ? { contrast } : {}) };
+    const result = await this.cachedAnalysis(key, () => this.shortRequest<Attribution>(body, origin));
+    return result && this.runValue === run ? result : undefined;
+  }
+
+  /** Head scores computed so far that still apply: on repeated random tokens, and on the current run. */
+  cachedHeads(): HeadScores[] {
+    const out: HeadScores[] = [];
+    const run = this.runValue;
+    const prompt = run && this.analysisResult<HeadScores>(`heads:prompt:${run.runId}`);
+    const random = this.analysisResult<HeadScores>('heads:random');
+    if (prompt) out.push(prompt);
+    if (random) out.push(random);
+    return out;
+  }
+
+  /** Composition scores computed so far for this model. */
+  cachedComposition(): CompositionScores[] {
+    return [false, true].map((b) => this.analysisResult<CompositionScores>(`composition:${b}`)).filter((c): c is CompositionScores => c !== undefined);
+  }
+
+  /** The best-known scores for labels: repeated random tokens if computed, else the current prompt's. */
+  get knownHeadScores(): HeadScores | undefined {
+    const all = this.cachedHeads();
+    return all.find((h) => h.source === 'random') ?? all[0];
+  }
+
   /** Cancels whatever is running. */
   cancel(): void {
     this.inFlight.forEach((controller) => controller.abort());
@@ -203,35 +297,110 @@ export class ModelSession extends Disposable {
     this.backendReady = undefined;
     this.modelValue = undefined;
     this.runValue = undefined;
+    this.clearAnalyses();
     this.setStatus({ state: 'idle', message: 'engine restarted' });
   }
 
-  private async withProgress(title: string, state: EngineState, origin: RequestOrigin, work: (signal: AbortSignal, report: (message: string, fraction: number) => void) => Promise<void>): Promise<boolean> {
+  private async withProgress<T>(
+    title: string,
+    state: EngineState,
+    origin: RequestOrigin,
+    work: (signal: AbortSignal, report: (message: string, fraction: number) => void) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; cancelled: boolean }> {
     const controller = new AbortController();
     this.inFlight.add(controller);
     this.setStatus({ state, message: title });
     try {
-      await vscode.window.withProgress(
+      const value = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           let last = 0;
-          await work(controller.signal, (message, fraction) => {
+          return work(controller.signal, (message, fraction) => {
             progress.report({ message, increment: Math.max(0, (fraction - last) * 100) });
             last = fraction;
             this.setStatus({ state, message, progress: fraction });
           });
         },
       );
-      return true;
+      return { ok: true, value };
     } catch (error) {
       const cancelled = error instanceof EngineRequestError && error.code === 'CANCELLED';
       this.setStatus(cancelled ? { state: this.modelValue ? 'ready' : 'idle', message: 'cancelled' } : { state: 'error', message: describe(error) });
       if (!cancelled) this.fail(describe(error), origin);
-      return false;
+      return { ok: false, cancelled };
     } finally {
       this.inFlight.delete(controller);
     }
+  }
+
+  /** A long engine request with cancellable progress; undefined (error shown, or cancelled) on failure. */
+  private async longRequest<T>(title: string, body: EngineRequestBody, origin: RequestOrigin, done: string): Promise<T | undefined> {
+    const result = await this.withProgress(title, 'running', origin, async (signal, report) => {
+      const value = answered(await this.engine.request<T | undefined>(body, { signal, onProgress: report }), body);
+      this.setStatus({ state: 'ready', message: done });
+      return value;
+    });
+    if (result.ok) return result.value;
+    // The panel waits for an answer: a cancelled request still gets one, quietly.
+    if (result.cancelled) this.fail(`${title}: cancelled.`, { notify: false });
+    return undefined;
+  }
+
+  /** A quick engine request (no progress UI); undefined, with the error shown, on failure. */
+  private async shortRequest<T>(body: EngineRequestBody, origin: RequestOrigin): Promise<T | undefined> {
+    try {
+      return answered(await this.engine.request<T | undefined>(body), body);
+    } catch (error) {
+      this.fail(describe(error), origin);
+      return undefined;
+    }
+  }
+
+  /**
+   * One request per key for the loaded model: callers share it; a failure is forgotten so it can
+   * be retried. `computed` runs once, when the result arrives and its model is still loaded.
+   */
+  private cachedAnalysis<T>(key: string, start: () => Promise<T | undefined>, computed?: (value: T) => void): Promise<T | undefined> {
+    const model = this.modelValue;
+    let pending = this.analysisCache.get(key) as Promise<T | undefined> | undefined;
+    if (!pending) {
+      if (this.analysisCache.size > 96) this.evictPerTokenAnalyses();
+      pending = start().then((value) => {
+        if (value === undefined || this.modelValue !== model) {
+          if (this.analysisCache.get(key) === pending) this.analysisCache.delete(key);
+          return this.modelValue === model ? value : undefined;
+        }
+        this.analysisResults.set(key, value);
+        computed?.(value);
+        return value;
+      });
+      this.analysisCache.set(key, pending);
+    }
+    return pending;
+  }
+
+  private analysisResult<T>(key: string): T | undefined {
+    return this.analysisResults.get(key) as T | undefined;
+  }
+
+  /** Drops the many small results (skip trigrams, attributions, older runs' scores); keeps this model's weight-level ones. */
+  private evictPerTokenAnalyses(): void {
+    const current = this.runValue ? `heads:prompt:${this.runValue.runId}` : '';
+    for (const map of [this.analysisCache, this.analysisResults]) {
+      for (const key of [...map.keys()]) if (key !== 'heads:random' && !key.startsWith('composition:') && key !== current) map.delete(key);
+    }
+  }
+
+  private clearAnalyses(): void {
+    this.analysisCache.clear();
+    this.analysisResults.clear();
+  }
+
+  private requireModel(origin: RequestOrigin): boolean {
+    if (this.modelValue) return true;
+    this.fail('Load a model first: Circuit Inspector: Inspect Model.', origin);
+    return false;
   }
 
   private fail(message: string, origin: RequestOrigin): void {
@@ -247,11 +416,18 @@ export class ModelSession extends Disposable {
     this.backendReady = undefined;
     this.modelValue = undefined;
     this.runValue = undefined;
+    this.clearAnalyses();
     this.setStatus({ state: 'error', message: `The Circuit Inspector engine stopped: ${reason}` });
     void vscode.window.showErrorMessage(`The Circuit Inspector engine stopped (${reason}).`, 'Restart').then((choice) => {
       if (choice === 'Restart') void vscode.commands.executeCommand('circuitInspector.restartEngine');
     });
   }
+}
+
+/** An engine reply with no result (an engine that does not know the request) is an error, not a silent nothing. */
+function answered<T>(value: T | undefined | null, body: EngineRequestBody): T {
+  if (value === undefined || value === null) throw new Error(`The engine returned no ${body.type} result (does this engine version support it?).`);
+  return value;
 }
 
 function describe(error: unknown): string {

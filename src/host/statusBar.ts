@@ -35,6 +35,10 @@ export class StatusBar extends Disposable {
         .filter(Boolean)
         .join('  \n'),
     );
+    this.item.accessibilityInformation = {
+      label: `Circuit Inspector: ${model ? name : 'no model'}${backend ? `, ${backend} backend` : ''}, ${state}. Open the inspector.`,
+      role: 'button',
+    };
     this.item.backgroundColor = state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();
   }

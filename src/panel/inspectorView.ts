@@ -1,11 +1,13 @@
 /**
  * Connects one inspector webview (the panel, or a custom editor's) to the model session: replays
  * the session's state when the webview says it is ready, forwards session events as messages, and
- * turns the webview's requests into session calls.
+ * turns the webview's requests into session calls. Each analysis result reaches a loaded webview
+ * once, whether a panel request or a palette command computed it.
  */
 import * as vscode from 'vscode';
 import { Disposable } from '../disposable';
 import type { ModelSession, SessionRun } from '../host/session';
+import type { CompositionScores, HeadScores } from '../protocol/engine';
 import type { FromWebview, ToWebview } from '../protocol/webview';
 import { CODICONS_DIR, inspectorHtml } from './html';
 
@@ -15,6 +17,10 @@ export class InspectorView extends Disposable {
   private readonly queuedErrors: ToWebview[] = [];
   /** The prompt the host last set, replayed whenever the webview (re)loads. */
   private prompt: string | undefined;
+  /** A tab a command asked for before the webview was listening. */
+  private pendingTab: string | undefined;
+  /** Analysis results posted since the webview last loaded. */
+  private sent = new WeakSet<object>();
 
   constructor(
     private readonly webview: vscode.Webview,
@@ -39,6 +45,8 @@ export class InspectorView extends Disposable {
     this.register(session.onDidRun((run) => this.sendRun(run)));
     this.register(session.onDidMoveCursorToken((index) => this.post({ type: 'cursorToken', index })));
     this.register(session.onDidFail(({ message }) => this.post({ type: 'error', message })));
+    this.register(session.onDidComputeHeads((scores) => this.sendHeads(scores)));
+    this.register(session.onDidComputeComposition((scores) => this.sendComposition(scores)));
     this.register(
       session.onDidSelectHead(({ layer, head }) => {
         this.post({ type: 'selectHead', layer, head });
@@ -51,6 +59,16 @@ export class InspectorView extends Disposable {
   setPrompt(text: string): void {
     this.prompt = text;
     this.post({ type: 'prompt', text });
+  }
+
+  /** Shows a tab of the webview (now, or as soon as it is listening). */
+  showTab(tab: string): void {
+    if (this.ready) {
+      this.pendingTab = undefined;
+      this.post({ type: 'showTab', tab });
+    } else {
+      this.pendingTab = tab;
+    }
   }
 
   /**
@@ -75,6 +93,7 @@ export class InspectorView extends Disposable {
     switch (message.type) {
       case 'ready':
         this.ready = true;
+        this.sent = new WeakSet();
         this.replay();
         return;
       case 'run':
@@ -94,10 +113,49 @@ export class InspectorView extends Disposable {
         if (stats) this.post({ type: 'tensorStats', name: message.name, stats });
         return;
       }
+      case 'requestHeads': {
+        const scores = await this.session.heads(message.source);
+        if (scores) this.sendHeads(scores);
+        return;
+      }
+      case 'requestComposition': {
+        const scores = await this.session.composition(message.baseline);
+        if (scores) this.sendComposition(scores);
+        return;
+      }
+      case 'requestSkipTrigrams': {
+        const tables = await this.session.skipTrigrams(message.token);
+        if (tables) this.post({ type: 'skipTrigrams', tables });
+        return;
+      }
+      case 'requestAttribution': {
+        const attribution = await this.session.attribution(message.position, message.target, message.contrast);
+        if (attribution) this.post({ type: 'attribution', attribution });
+        return;
+      }
+      case 'selectPair':
+        // The later head of the pair becomes the selected head (its circuits follow).
+        this.session.selectHead(message.to.layer, message.to.head);
+        return;
       case 'save':
         await saveExport(message.fileName, message.data);
         return;
     }
+  }
+
+  private sendHeads(scores: HeadScores): void {
+    this.sendOnce(scores, { type: 'heads', scores });
+  }
+
+  private sendComposition(scores: CompositionScores): void {
+    this.sendOnce(scores, { type: 'composition', scores });
+  }
+
+  /** Posts a result unless this webview already has it (a request and a command can both deliver it). */
+  private sendOnce(result: object, message: ToWebview): void {
+    if (!this.ready || this.sent.has(result)) return;
+    this.sent.add(result);
+    this.post(message);
   }
 
   /** Everything the session knows, for a webview that just (re)loaded. */
@@ -107,6 +165,10 @@ export class InspectorView extends Disposable {
     const prompt = this.prompt ?? this.session.lastRun?.prompt;
     if (prompt !== undefined) this.post({ type: 'prompt', text: prompt });
     if (this.session.lastRun) this.sendRun(this.session.lastRun);
+    // Results the webview would otherwise ask for again; the most useful heads scores last (shown).
+    for (const scores of this.session.cachedHeads()) this.sendHeads(scores);
+    for (const scores of this.session.cachedComposition()) this.sendComposition(scores);
+    if (this.pendingTab !== undefined) this.showTab(this.pendingTab);
     for (const message of this.queuedErrors.splice(0)) this.post(message);
   }
 

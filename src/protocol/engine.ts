@@ -30,6 +30,26 @@ export type EngineRequest =
     }
   /** QK/OV circuits of one head restricted to the given tokens (see CircuitsResult). */
   | { readonly type: 'circuits'; readonly id: number; readonly layer: number; readonly head: number; readonly tokens: readonly number[] }
+  /** Detector and copying scores of every head (on the tokens given, else on repeated random tokens). */
+  | { readonly type: 'heads'; readonly id: number; readonly tokens?: readonly number[]; readonly random?: RandomRepeats }
+  /** Q-, K- and V-composition scores between every earlier → later pair of heads. */
+  | { readonly type: 'composition'; readonly id: number; readonly baseline: boolean }
+  /** Skip-trigram tables of one head: what a source token's OV boosts/suppresses, what a query token attends to. */
+  | { readonly type: 'skipTrigrams'; readonly id: number; readonly layer: number; readonly head: number; readonly token: number; readonly k?: number }
+  /** Direct logit attribution and logit lens on a token sequence. */
+  | {
+      readonly type: 'attribution';
+      readonly id: number;
+      readonly tokens: readonly number[];
+      /** Position whose next-token logits are attributed. */
+      readonly position: number;
+      /** Token whose logit is attributed (default: the model's top prediction at `position`). */
+      readonly target?: number;
+      /** Attribute logit(target) − logit(contrast) instead. */
+      readonly contrast?: number;
+      /** Predictions per layer for the logit lens (default 5). */
+      readonly topK?: number;
+    }
   /** Stop the request with id `target` at its next checkpoint. */
   | { readonly type: 'cancel'; readonly id: number; readonly target: number };
 
@@ -46,6 +66,31 @@ export type EngineMessage =
   | { readonly type: 'result'; readonly id: number; readonly result: unknown }
   /** A request failed; `code` is an EngineErrorCode for user errors, 'INTERNAL' for bugs. */
   | { readonly type: 'error'; readonly id: number; readonly code: string; readonly message: string };
+
+/** Repeated random token sequences for the detectors, as TransformerLens's induction tests make them. */
+export interface RandomRepeats {
+  /** Length of the random half; each sequence is [BOS?] + r + r (2·length tokens after the BOS). */
+  readonly length: number;
+  readonly batch: number;
+  readonly seed: number;
+}
+
+/** The model card's numbers (the engine's `info`, `circuit-inspector info`, the panel's Model tab). */
+export interface ModelInfo {
+  readonly architecture: string;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly dModel: number;
+  readonly dHead: number;
+  readonly dMlp: number;
+  readonly vocab: number;
+  readonly context: number;
+  readonly parameters: number;
+  readonly dtype: string;
+  readonly backend: string;
+  readonly tokenizer: boolean;
+}
 
 /** One row of the tensor table. */
 export interface TensorRow {
@@ -108,6 +153,89 @@ export interface CircuitsResult {
   /** Learned-position models: causal softmax of W_pos W_Q W_Kᵀ W_posᵀ over the prompt's positions. [query, key] */
   readonly positionalQk?: Float32Array;
   readonly positions?: number;
+  /** Eigenvalues and copying scores of the full circuits. */
+  readonly spectrum?: HeadSpectrum;
   /** Which weight processing the numbers used, in words, for the UI. */
   readonly processing: string;
+}
+
+/** Per-head scores, each [layer, head] flattened row-major. */
+export interface HeadScores {
+  readonly layers: number;
+  readonly heads: number;
+  /** What the activation-based scores were measured on. */
+  readonly source: 'prompt' | 'random';
+  /** TransformerLens detector scores Σ(A ⊙ P) / ΣA for the previous-token, duplicate-token and induction patterns. */
+  readonly previousToken: Float32Array;
+  readonly duplicateToken: Float32Array;
+  readonly induction: Float32Array;
+  /** Mean attention to the first position. */
+  readonly sink: Float32Array;
+  /** Re(Σλ)/Σ|λ| of the full OV circuit W_E W_OV W_U (via the d_head × d_head product). */
+  readonly copyingOV: Float32Array;
+  /** The same statistic of the full QK circuit W_E W_QK W_Eᵀ. */
+  readonly copyingQK: Float32Array;
+  readonly processing: string;
+}
+
+/** Composition scores ‖L·R‖_F / (‖L‖_F ‖R‖_F), each [layer1, head1, layer2, head2] flattened; zero where layer1 ≥ layer2. */
+export interface CompositionScores {
+  readonly layers: number;
+  readonly heads: number;
+  readonly q: Float32Array;
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+  /** The random-matrix baseline subtracted from each kind, when asked for. */
+  readonly baseline?: { readonly q: number; readonly k: number; readonly v: number };
+  readonly processing: string;
+}
+
+/** Eigenvalues and copying scores of one head's full circuits. */
+export interface HeadSpectrum {
+  /** Eigenvalues of W_E W_OV W_U through the d_head × d_head product: [re, im] pairs. */
+  readonly ovEigenvalues: Float32Array;
+  readonly qkEigenvalues: Float32Array;
+  readonly copyingOV: number;
+  readonly copyingQK: number;
+}
+
+/** A ranked list of tokens with values. */
+export interface TokenList {
+  readonly ids: Int32Array;
+  readonly values: Float32Array;
+  readonly strings?: readonly string[];
+}
+
+export interface SkipTrigrams {
+  readonly layer: number;
+  readonly head: number;
+  readonly token: number;
+  /** Output tokens the OV circuit raises most when `token` is attended to (source → out). */
+  readonly boosts: TokenList;
+  /** … and lowers most. */
+  readonly suppresses: TokenList;
+  /** Key tokens `token`, as a query, most wants to attend to (QK row). */
+  readonly attendsTo: TokenList;
+  readonly processing: string;
+}
+
+export interface Attribution {
+  readonly position: number;
+  readonly target: number;
+  readonly contrast?: number;
+  /** Each head's direct contribution to the attributed logit (difference). [layer, head] */
+  readonly heads: Float32Array;
+  /** Each layer's attention output and MLP output contributions. [layer] */
+  readonly attn: Float32Array;
+  readonly mlp: Float32Array;
+  /** Embedding (token + position) contribution. */
+  readonly embed: number;
+  /** The part of attn[l] no head accounts for (b_O and the folded value biases): Σ_h heads[l, h] + attnBias[l] = attn[l]. [layer] */
+  readonly attnBias?: Float32Array;
+  /** The processed unembedding bias term: embed + Σ attn + Σ mlp + unembedBias = logit. */
+  readonly unembedBias?: number;
+  /** The attributed value from the forward pass: logit(target) − logit(contrast), or logit(target) − mean logit without a contrast (TransformerLens's centered unembedding). */
+  readonly logit?: number;
+  /** Logit lens: top-k predictions after each layer, at every position: ids/probs [layer + 1, pos, k] (entry 0 = embeddings). */
+  readonly lens: { readonly k: number; readonly ids: Int32Array; readonly probs: Float32Array; readonly strings?: readonly string[] };
 }

@@ -2,24 +2,10 @@
  * Messages between the extension host and the inspector webview. The webview renders what it is
  * sent and computes nothing; tensors travel as typed arrays, one message per layer.
  */
-import type { CircuitsResult, Predictions, TensorRow, TensorStats } from './engine';
+import type { Attribution, CircuitsResult, CompositionScores, HeadScores, ModelInfo, Predictions, SkipTrigrams, TensorRow, TensorStats } from './engine';
 
 /** The model card, as the engine reports it. */
-export interface ModelCard {
-  readonly architecture: string;
-  readonly layers: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly dModel: number;
-  readonly dHead: number;
-  readonly dMlp: number;
-  readonly vocab: number;
-  readonly context: number;
-  readonly parameters: number;
-  readonly dtype: string;
-  readonly backend: string;
-  readonly tokenizer: boolean;
-}
+export type ModelCard = ModelInfo;
 
 export type EngineState = 'idle' | 'loading' | 'ready' | 'running' | 'error';
 
@@ -54,6 +40,16 @@ export type ToWebview =
   | { readonly type: 'cursorToken'; readonly index: number | null }
   /** Select a head (e.g. restored from state by the host). */
   | { readonly type: 'selectHead'; readonly layer: number; readonly head: number }
+  /** Scores of every head (detectors, copying) for the Heads tab. */
+  | { readonly type: 'heads'; readonly scores: HeadScores }
+  /** Composition scores for the Composition tab. */
+  | { readonly type: 'composition'; readonly scores: CompositionScores }
+  /** Skip-trigram tables of the selected head for one token. */
+  | { readonly type: 'skipTrigrams'; readonly tables: SkipTrigrams }
+  /** Direct logit attribution and logit lens for the Attribution tab. */
+  | { readonly type: 'attribution'; readonly attribution: Attribution }
+  /** Show a tab (e.g. a palette command opened the panel on Heads). */
+  | { readonly type: 'showTab'; readonly tab: string }
   /** A user-facing error to show in the panel. */
   | { readonly type: 'error'; readonly message: string };
 
@@ -71,6 +67,16 @@ export type FromWebview =
   | { readonly type: 'hoverToken'; readonly index: number | null }
   /** Compute statistics of one tensor. */
   | { readonly type: 'tensorStats'; readonly name: string }
+  /** Compute head scores: on the current run's tokens (`prompt`) or on repeated random tokens. */
+  | { readonly type: 'requestHeads'; readonly source: 'prompt' | 'random' }
+  /** Compute composition scores, optionally minus the random-matrix baseline. */
+  | { readonly type: 'requestComposition'; readonly baseline: boolean }
+  /** Skip-trigram tables of the selected head for `token`. */
+  | { readonly type: 'requestSkipTrigrams'; readonly token: number }
+  /** Attribute the logit of `target` (or target − contrast) at `position` of the current run. */
+  | { readonly type: 'requestAttribution'; readonly position: number; readonly target?: number; readonly contrast?: number }
+  /** A composition cell was clicked: select the later head, mark the pair. */
+  | { readonly type: 'selectPair'; readonly from: { readonly layer: number; readonly head: number }; readonly to: { readonly layer: number; readonly head: number } }
   /** Save an export (PNG bytes, or CSV/JSON text) through a save dialog. */
   | { readonly type: 'save'; readonly fileName: string; readonly data: string | Uint8Array };
 

@@ -12,6 +12,13 @@
  * workbench with the test payload in Chromium, print what the extension host logs, and exit with
  * the suite's code. A screenshot and the logs go to test-results/.
  *
+ * While the suite runs, the runner also watches the workbench's status bar for the extension's
+ * item (src/host/statusBar.ts) and fails an otherwise green run that never showed it with a loaded
+ * model ("… · <backend> · ready"); test-results/extension-suite-statusbar.png shows the moment it
+ * was seen. This cannot be checked at exit: the workbench stops the extension host (deactivating the
+ * extension, which removes its status bar item) before it calls codeAutomationExit, so the final
+ * screenshot never shows extension-contributed status bar items.
+ *
  * Environment: CIRCUIT_INSPECTOR_GREP runs only the matching tests, CIRCUIT_INSPECTOR_VERBOSE=1 prints
  * each layer's largest attention difference; CIRCUIT_INSPECTOR_SUITE_TIMEOUT_S
  * overrides the 600 s overall timeout; CIRCUIT_INSPECTOR_KEEP_RUN=1 keeps the temporary folder.
@@ -29,6 +36,7 @@ const TIMEOUT_MS = Number(process.env.CIRCUIT_INSPECTOR_SUITE_TIMEOUT_S ?? 600) 
 const CHROMIUM = process.env.CIRCUIT_INSPECTOR_CHROMIUM ?? '/usr/bin/chromium';
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
 const SCREENSHOT = path.join(RESULTS_DIR, 'extension-suite.png');
+const STATUS_SCREENSHOT = path.join(RESULTS_DIR, 'extension-suite-statusbar.png');
 const started = Date.now();
 
 function log(message: string): void {
@@ -206,6 +214,83 @@ function formatLogArgs(args: unknown): string {
 /** Known noise on a network without the extension gallery: counted, not printed. */
 const NOISE = [/ENOTFOUND open-vsx\.org/];
 
+interface StatusItemState {
+  readonly text: string;
+  readonly ariaLabel: string;
+  readonly visible: boolean;
+  readonly right: boolean;
+  readonly hasCommand: boolean;
+}
+
+interface PageElement {
+  readonly textContent: string | null;
+  readonly classList: { contains(name: string): boolean };
+  closest(selector: string): PageElement | null;
+  querySelector(selector: string): PageElement | null;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { width: number; height: number };
+}
+interface PageGlobals {
+  readonly document: { getElementById(id: string): PageElement | null };
+  getComputedStyle(element: PageElement): { display: string };
+}
+
+/**
+ * Watches the status bar for the extension's item while the suite runs. The workbench gives a
+ * status bar entry the DOM id `<publisher>.<name>.<item id>`; the item is expected, with a model
+ * loaded, to read "<model> · <backend> · ready", sit on the right, open the panel when clicked
+ * (has a command) and carry "Circuit Inspector" in its accessible label.
+ */
+function watchStatusBarItem(page: Page): { stop: () => Promise<void>; ok: () => StatusItemState | undefined; seen: () => string[] } {
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string };
+  const id = `${manifest.publisher}.${manifest.name}.circuitInspector.status`;
+  const seen: string[] = [];
+  let good: StatusItemState | undefined;
+  let stopped = false;
+  fs.rmSync(STATUS_SCREENSHOT, { force: true }); // never leave an earlier run's picture as evidence
+  const loop = (async () => {
+    while (!stopped) {
+      const state = await page
+        .evaluate((elementId): StatusItemState | null => {
+          // Runs in the page (this project's TypeScript has no DOM types): the few members used.
+          const win = globalThis as unknown as PageGlobals;
+          const element = win.document.getElementById(elementId);
+          if (!element || !element.closest('.part.statusbar')) return null;
+          const box = element.getBoundingClientRect();
+          return {
+            text: (element.textContent ?? '').replace(/\s+/g, ' ').trim(),
+            ariaLabel: (element.querySelector('[aria-label]') ?? element).getAttribute('aria-label') ?? '',
+            visible: box.width > 0 && box.height > 0 && win.getComputedStyle(element).display !== 'none',
+            right: element.classList.contains('right'),
+            hasCommand: element.classList.contains('has-command'),
+          };
+        }, id)
+        .catch(() => null);
+      if (state) {
+        const summary = `"${state.text}"${state.visible ? '' : ' (hidden)'}`;
+        if (seen.at(-1) !== summary && seen.length < 200) seen.push(summary);
+        if (!good && state.visible && state.right && state.hasCommand && /\S · (tensorflow|wasm|cpu) · ready$/.test(state.text) && state.ariaLabel.includes('Circuit Inspector')) {
+          good = state;
+          fs.mkdirSync(RESULTS_DIR, { recursive: true });
+          await withTimeout(page.screenshot({ path: STATUS_SCREENSHOT }), 15_000, 'status bar screenshot').then(
+            () => log(`status bar item "${state.text}" is shown; screenshot: ${path.relative(REPO_ROOT, STATUS_SCREENSHOT)}`),
+            (error: unknown) => log(`status bar item "${state.text}" is shown; no screenshot: ${String(error)}`),
+          );
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+    ok: () => good,
+    seen: () => seen,
+  };
+}
+
 /** Copies the server's and extension host's log files into test-results/ for inspection. */
 function collectLogs(run: string, userData: string, codeServerLog: string, browserLog: string[]): string {
   const dest = path.join(RESULTS_DIR, 'extension-suite-logs');
@@ -229,6 +314,7 @@ async function main(): Promise<number> {
   const port = await freePort();
   const server = startCodeServer(tools, run, workspace, userData, port);
   let context: BrowserContext | undefined;
+  let statusItem: ReturnType<typeof watchStatusBarItem> | undefined;
   const browserLog: string[] = [];
   let exitCode = 1;
   try {
@@ -291,6 +377,7 @@ async function main(): Promise<number> {
     // on the page before this navigation.
     await page.goto(url);
     log('workbench opened; waiting for the suite');
+    statusItem = watchStatusBarItem(page);
 
     const remaining = TIMEOUT_MS - (Date.now() - started);
     try {
@@ -299,6 +386,16 @@ async function main(): Promise<number> {
       );
       exitCode = await withTimeout(Promise.race([suiteExit, serverDied]), remaining, `the integration suite (overall limit ${TIMEOUT_MS / 1000} s)`);
       log(`suite finished with exit code ${exitCode}${noise ? ` (${noise} extension-gallery network errors not shown)` : ''}`);
+      await statusItem.stop();
+      if (exitCode === 0 && !statusItem.ok()) {
+        const seen = statusItem.seen().join(' → ') || 'never';
+        if (process.env.CIRCUIT_INSPECTOR_GREP) {
+          log(`status bar item not checked (CIRCUIT_INSPECTOR_GREP may skip the tests that load a model); seen: ${seen}`);
+        } else {
+          log(`FAIL: the Circuit Inspector status bar item never showed a loaded model ("<model> · <backend> · ready", on the right, with a command and an accessible label naming Circuit Inspector); seen: ${seen}`);
+          exitCode = 1;
+        }
+      }
     } catch (error) {
       log(String(error));
       await screenshot();
@@ -308,6 +405,7 @@ async function main(): Promise<number> {
     log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     exitCode = 1;
   } finally {
+    await statusItem?.stop();
     if (context) await withTimeout(context.close(), 15_000, 'closing Chromium').catch(() => undefined);
     await killGroup(server.child);
     const dest = collectLogs(run, userData, server.logFile, browserLog);

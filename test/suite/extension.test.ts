@@ -21,6 +21,9 @@ const COMMANDS = [
   'circuitInspector.showPanel',
   'circuitInspector.clearAttention',
   'circuitInspector.restartEngine',
+  'circuitInspector.findInductionHeads',
+  'circuitInspector.showComposition',
+  'circuitInspector.explainHead',
 ];
 const PANEL_VIEW_TYPE = 'circuitInspector.panel';
 const PATTERN_TOLERANCE = 1e-5;
@@ -306,6 +309,51 @@ suite('Circuit Inspector extension', () => {
     await editorWith(TEXT, 0, TEXT.length);
     const { run } = await analyze('Analyze Selection after restoring maxTokens');
     assert.deepEqual([...run.tokens], textCase.tokens);
+  });
+
+  test('Find Induction Heads scores every head on repeated random tokens and opens the Heads tab', async () => {
+    await ensureGpt2();
+    const since = log().length;
+    const command = startCommand('circuitInspector.findInductionHeads');
+    const heads = await waitFor((messages) => messages.find((m): m is Message<'heads'> => m.type === 'heads' && m.scores.source === 'random'), {
+      since,
+      what: 'head scores on repeated random tokens',
+      command,
+    });
+    await waitFor((messages) => messages.find((m) => m.type === 'showTab' && m.tab === 'heads'), { since, what: 'showTab heads', command });
+    const { scores } = heads;
+    assert.equal(scores.layers, 2, 'scores.layers');
+    assert.equal(scores.heads, 4, 'scores.heads');
+    for (const key of ['previousToken', 'duplicateToken', 'induction', 'sink', 'copyingOV', 'copyingQK'] as const) {
+      assert.ok(scores[key] instanceof Float32Array && scores[key].length === 8, `${key} is a Float32Array of 8 heads`);
+    }
+    for (const key of ['previousToken', 'duplicateToken', 'induction', 'sink'] as const) {
+      assert.ok([...scores[key]].every((v) => v >= -1e-6 && v <= 1 + 1e-6), `${key} scores are fractions of attention: ${[...scores[key]].join(', ')}`);
+    }
+    assert.ok(scores.processing.length > 0, 'the scores say which weight processing they used');
+    assert.equal(log().slice(since).filter((m) => m.type === 'heads' && m.scores.source === 'random').length, 1, 'posted once');
+    await command.done;
+  });
+
+  test('Explain Head… selects the picked head and opens its QK / OV circuits', async () => {
+    await ensureGpt2();
+    const before = log();
+    const lastSelect = [...before].reverse().find((m): m is Message<'selectHead'> => m.type === 'selectHead');
+    const expected = { layer: lastSelect?.layer ?? 0, head: lastSelect?.head ?? 0 };
+    const since = before.length;
+    const command = startCommand('circuitInspector.explainHead');
+    // The quick pick opens on the selected head: accept it once it shows.
+    const deadline = Date.now() + WAIT_MS;
+    while (command.outcome().endsWith('still running') && Date.now() < deadline) {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await waitFor((messages) => messages.find((m) => m.type === 'showTab' && m.tab === 'circuits'), { since, what: 'showTab circuits', command });
+    const circuits = await waitFor(
+      (messages) => messages.find((m): m is Message<'circuits'> => m.type === 'circuits' && m.circuits.layer === expected.layer && m.circuits.head === expected.head),
+      { since, what: `circuits of L${expected.layer}H${expected.head}`, command },
+    );
+    assert.ok(circuits.circuits.processing.length > 0, 'the circuits say which weight processing they used');
   });
 
   test('Show Panel, Clear Attention and Restart Engine run, and analysis works after a restart', async () => {

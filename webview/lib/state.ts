@@ -5,9 +5,11 @@
  */
 import type { CircuitsResult, Predictions, TensorRow, TensorStats } from '../../src/protocol/engine';
 import type { EngineState, ModelCard, ToWebview, WebviewState } from '../../src/protocol/webview';
+import { analysisForNewModel, analysisForNewRun, failPending, initialAnalysis, reduceAnalysisAction, reduceAnalysisMessage, type AnalysisAction, type AnalysisState } from './analysisState';
+import { DEFAULT_HEAD_SORT } from './heads';
 import type { HeadRef, HoverDirection } from './layout';
 
-export const TABS = ['model', 'prompt', 'attention', 'circuits', 'predictions'] as const;
+export const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions'] as const;
 export type Tab = (typeof TABS)[number];
 
 export interface RunView {
@@ -22,7 +24,7 @@ export interface RunView {
   readonly patterns: readonly (Float32Array | undefined)[];
 }
 
-export interface ViewState {
+export interface ViewState extends AnalysisState {
   readonly status: { readonly state: EngineState; readonly message?: string; readonly progress?: number };
   readonly modelPath?: string;
   readonly card?: ModelCard;
@@ -56,7 +58,8 @@ export type UiAction =
   | { readonly type: 'ui/requestStats'; readonly name: string }
   | { readonly type: 'ui/predictionPos'; readonly pos: number | undefined }
   | { readonly type: 'ui/dismissError' }
-  | { readonly type: 'ui/run' };
+  | { readonly type: 'ui/run' }
+  | AnalysisAction;
 
 export type Action = ToWebview | UiAction;
 
@@ -74,6 +77,7 @@ export function initialState(saved?: WebviewState): ViewState {
     selected: { layer: saved?.layer ?? 0, head: saved?.head ?? 0 },
     tab: saved?.tab !== undefined && (TABS as readonly string[]).includes(saved.tab) ? (saved.tab as Tab) : 'prompt',
     hoverDirection: saved?.hoverDirection ?? 'query',
+    ...initialAnalysis(),
   };
 }
 
@@ -148,7 +152,7 @@ export function reduce(s: ViewState, a: Action): ViewState {
         modelPath: a.path,
         card: a.card,
         // A different model invalidates everything computed with the previous one.
-        ...(same ? {} : { tensors: [], stats: new Map(), statsPending: new Set(), run: undefined, early: new Map(), circuits: new Map(), predictionPos: undefined }),
+        ...(same ? {} : { tensors: [], stats: new Map(), statsPending: new Set(), run: undefined, early: new Map(), circuits: new Map(), predictionPos: undefined, ...analysisForNewModel(s) }),
         selected: clampHead(s.selected, a.card.layers, a.card.heads),
         error: undefined,
       };
@@ -188,6 +192,7 @@ export function reduce(s: ViewState, a: Action): ViewState {
         selected: clampHead(s.selected, a.layers, a.heads),
         predictionPos: undefined,
         error: undefined,
+        ...analysisForNewRun(s),
       };
     }
     case 'pattern': {
@@ -218,10 +223,38 @@ export function reduce(s: ViewState, a: Action): ViewState {
       const { layers, heads } = gridShape(s);
       const selected = clampHead({ layer: a.layer, head: a.head }, layers, heads);
       if (selected.layer === s.selected.layer && selected.head === s.selected.head) return s;
-      return { ...s, selected };
+      // Selecting another head drops the composition pair (unless it is the pair's later head).
+      const pair = s.pair && s.pair.to.layer === selected.layer && s.pair.to.head === selected.head ? s.pair : undefined;
+      return { ...s, selected, pair };
     }
     case 'error':
-      return { ...s, error: a.message };
+      return { ...s, error: a.message, requests: failPending(s.requests) };
+    case 'heads':
+    case 'composition':
+    case 'skipTrigrams':
+    case 'attribution':
+      return reduceAnalysisMessage(s, a);
+    case 'showTab': {
+      const tab = (TABS as readonly string[]).includes(a.tab) ? (a.tab as Tab) : undefined;
+      if (!tab) return s;
+      // A command opening Heads wants it in its default order: strongest induction first.
+      return tab === 'heads' ? { ...s, tab, headsScore: 'induction', headsSort: DEFAULT_HEAD_SORT } : tab === s.tab ? s : { ...s, tab };
+    }
+    case 'ui/selectPair': {
+      const { layers, heads } = gridShape(s);
+      const to = clampHead(a.pair.to, layers, heads);
+      return reduceAnalysisAction(s, { type: 'ui/selectPair', pair: { from: a.pair.from, to } });
+    }
+    case 'ui/headsSource':
+    case 'ui/headsScore':
+    case 'ui/headsSort':
+    case 'ui/compositionBaseline':
+    case 'ui/skipToken':
+    case 'ui/attributionTarget':
+    case 'ui/attributionContrast':
+    case 'ui/requested':
+    case 'ui/retry':
+      return reduceAnalysisAction(s, a);
     case 'ui/tab':
       return a.tab === s.tab ? s : { ...s, tab: a.tab };
     case 'ui/hoverDirection':
@@ -234,14 +267,20 @@ export function reduce(s: ViewState, a: Action): ViewState {
       return { ...s, statsPending };
     }
     case 'ui/predictionPos':
-      return { ...s, predictionPos: a.pos };
+      return movePosition(s, a.pos);
     case 'cursorToken':
-      return { ...s, predictionPos: a.index ?? undefined };
+      return movePosition(s, a.index ?? undefined);
     case 'ui/dismissError':
       return s.error === undefined ? s : { ...s, error: undefined };
     case 'ui/run':
       return { ...s, error: undefined };
   }
+}
+
+/** A new position for Predictions and Attribution; the attribution's chosen tokens belong to the old one. */
+function movePosition(s: ViewState, pos: number | undefined): ViewState {
+  if (pos === s.predictionPos) return s;
+  return { ...s, predictionPos: pos, attributionChoice: {} };
 }
 
 /** The position the Predictions view shows: the chosen one, else the last. */
@@ -256,7 +295,24 @@ export function patternsReceived(s: ViewState): number {
   return s.run ? s.run.patterns.filter((p) => p !== undefined).length : 0;
 }
 
-const HOST_MESSAGES: ReadonlySet<string> = new Set<ToWebview['type']>(['status', 'model', 'tensors', 'tensorStats', 'prompt', 'run', 'pattern', 'circuits', 'cursorToken', 'selectHead', 'error']);
+const HOST_MESSAGES: ReadonlySet<string> = new Set<ToWebview['type']>([
+  'status',
+  'model',
+  'tensors',
+  'tensorStats',
+  'prompt',
+  'run',
+  'pattern',
+  'circuits',
+  'cursorToken',
+  'selectHead',
+  'heads',
+  'composition',
+  'skipTrigrams',
+  'attribution',
+  'showTab',
+  'error',
+]);
 
 /** A message from the host, by its `type` (anything else posted to the window is ignored). */
 export function isToWebview(value: unknown): value is ToWebview {

@@ -1,7 +1,8 @@
 /**
  * QK / OV tab: the selected head's full QK circuit (query token × key token), full OV circuit
- * (source token × output token logit), both on a diverging scale centered on zero, and the
- * positional QK pattern for models with learned positions.
+ * (source token × output token logit), both on a diverging scale centered on zero, the
+ * positional QK pattern for models with learned positions, the eigenvalues of both circuits with
+ * their copying scores, and the head's skip-trigram tables for a picked token.
  */
 import { maxAbs } from '../lib/color';
 import { exportBaseName, headName } from '../lib/format';
@@ -10,6 +11,8 @@ import type { CircuitsResult } from '../../src/protocol/engine';
 import type { AppContext, View } from './context';
 import { el, show } from './dom';
 import { HeatmapView } from './heatmap';
+import { SkipTrigramsSection } from './skipTrigramsSection';
+import { SpectrumSection } from './spectrumSection';
 
 export class CircuitsView implements View {
   readonly element: HTMLElement;
@@ -20,6 +23,8 @@ export class CircuitsView implements View {
   private readonly qk: HeatmapView;
   private readonly ov: HeatmapView;
   private readonly pos: HeatmapView;
+  private readonly spectrum: SpectrumSection;
+  private readonly skip: SkipTrigramsSection;
   private shown: CircuitsResult | undefined;
 
   constructor(private readonly ctx: AppContext) {
@@ -34,10 +39,14 @@ export class CircuitsView implements View {
     this.processing = el('span', { class: 'hint processing' });
     this.note = el('div', { class: 'empty-note' });
     this.body = el('div', { class: 'circuits-body' }, this.qk.element, this.ov.element, this.pos.element);
+    this.spectrum = new SpectrumSection(ctx);
+    this.skip = new SkipTrigramsSection(ctx);
     this.element = el(
       'div',
       { class: 'view circuits-view' },
       el('section', { class: 'section' }, el('div', { class: 'section-header' }, this.title, this.processing), this.note, this.body),
+      this.spectrum.element,
+      this.skip.element,
     );
     new ResizeObserver(() => this.layout()).observe(this.body);
   }
@@ -51,6 +60,7 @@ export class CircuitsView implements View {
     this.qk.setWidth(w);
     this.ov.setWidth(w);
     this.pos.setWidth(w);
+    this.spectrum.setWidth(width);
   }
 
   update(s: ViewState): void {
@@ -61,6 +71,8 @@ export class CircuitsView implements View {
     this.note.textContent = !s.card ? 'Load a model to see its circuits.' : !s.run ? `Run a prompt: the circuits of ${headName(layer, head)} are computed on its tokens.` : `Computing the circuits of ${headName(layer, head)}…`;
     show(this.note, !c);
     show(this.body, !!c);
+    this.spectrum.set(c, s.modelPath);
+    this.skip.update(s);
     if (c === this.shown) return;
     this.shown = c;
     if (!c) return;
@@ -130,12 +142,14 @@ export class CircuitsView implements View {
     // OV rows are source tokens: the hovered token's row shows what copying it writes.
     this.ov.setHighlight(distinct >= 0 ? distinct : undefined, 'query');
     this.pos.setHighlight(index, dir);
+    this.skip.hover(index);
   }
 
   repaint(): void {
     this.qk.draw();
     this.ov.draw();
     this.pos.draw();
+    this.spectrum.repaint();
   }
 
   reveal(): void {

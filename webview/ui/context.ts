@@ -11,6 +11,8 @@ export interface AppContext {
   /** Hover a prompt token everywhere (strips, heatmaps, the editor); undefined clears. */
   hoverToken(index: number | undefined): void;
   hoveredToken(): number | undefined;
+  /** Selects a head here and on the host (which answers with its circuits). */
+  selectHead(layer: number, head: number): void;
 }
 
 /** A tab's view: builds its DOM once, then follows the state. */

@@ -3,21 +3,19 @@
  * without smoothing, token labels on both axes, a legend, a hover tooltip, a highlight overlay,
  * and PNG / CSV export. Hover and highlight repaint only the overlay canvas.
  */
-import { cssColor, divergingIndex, type Palette } from '../lib/color';
+import { cssColor, readableOn, unpackColor, type Palette } from '../lib/color';
 import { matrixCsv, uniqueLabels } from '../lib/csv';
 import { formatNumber } from '../lib/format';
 import { heatmapLayout, highlightBand, hitTestCell, labelStride, type HeatmapLayout, type HoverDirection } from '../lib/layout';
-import { causalMask, drawCells, weightIndex } from '../lib/raster';
+import { causalMask, drawCells } from '../lib/raster';
+import { scaleIndex, scaleLut, type HeatScale } from '../lib/scale';
 import { tokenLabel, visibleWhitespace } from '../lib/tokens';
 import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas, stackCanvases } from './canvas';
 import { action, el, show } from './dom';
+import { drawLegend } from './legend';
 import type { Post } from './vscode';
 
-export type HeatScale =
-  /** Attention weights, fixed 0..1 so heads compare. */
-  | { readonly kind: 'attention' }
-  /** Centered on zero, ±maxAbs at the ends. */
-  | { readonly kind: 'diverging'; readonly maxAbs: number };
+export type { HeatScale } from '../lib/scale';
 
 export interface HeatmapData {
   readonly values: ArrayLike<number>;
@@ -34,6 +32,17 @@ export interface HeatmapData {
   readonly scale: HeatScale;
   /** Cells after the diagonal that are exactly 0 show as masked. */
   readonly causal: boolean;
+  /** Other cells that hold no value (drawn as the background; the tooltip says `maskedText`). */
+  readonly masked?: (row: number, col: number) => boolean;
+  readonly maskedText?: string;
+  /** Rule lines every `blocks` rows and columns (e.g. between layers of a heads × heads matrix). */
+  readonly blocks?: number;
+  /** Print each value in its cell when cells are large enough. */
+  readonly showValues?: boolean;
+  /** How a value prints in its cell (default: 2 significant digits). */
+  readonly formatValue?: (v: number) => string;
+  /** More tooltip lines for a cell (label, value). */
+  readonly describe?: (row: number, col: number) => readonly (readonly [string, string])[];
   /** Export file name without extension. */
   readonly fileName: string;
 }
@@ -47,6 +56,15 @@ export interface HeatmapOptions {
   readonly inlineSubtitle?: boolean;
   /** Hovering a cell (undefined when leaving). */
   readonly onHoverCell?: (cell: { row: number; col: number } | undefined) => void;
+  /** Clicking a cell (the pointer shows it is clickable). */
+  readonly onClickCell?: (cell: { row: number; col: number }) => void;
+}
+
+/** An outlined cell: 'primary' the selected item, 'secondary' its partner (e.g. the earlier head of a pair). */
+export interface CellMark {
+  readonly row: number;
+  readonly col: number;
+  readonly style: 'primary' | 'secondary';
 }
 
 const LABEL_PX = 11;
@@ -72,6 +90,7 @@ export class HeatmapView {
   private width = 0;
   private highlight: { index: number; direction: HoverDirection } | undefined;
   private hoverCell: { row: number; col: number } | undefined;
+  private marks: readonly CellMark[] = [];
 
   constructor(private readonly options: HeatmapOptions) {
     this.titleEl = el('span', { class: 'heatmap-title' });
@@ -100,6 +119,31 @@ export class HeatmapView {
     this.base.setAttribute('role', 'img');
     this.stage.addEventListener('mousemove', (e) => this.onMove(e));
     this.stage.addEventListener('mouseleave', () => this.setHoverCell(undefined, undefined));
+    if (options.onClickCell) {
+      this.stage.classList.add('clickable');
+      this.stage.addEventListener('click', (e) => {
+        const g = this.geometry;
+        if (!g || !this.data) return;
+        const rect = this.base.getBoundingClientRect();
+        const cell = hitTestCell(g, e.clientX - rect.left, e.clientY - rect.top);
+        if (cell && !this.isMasked(cell.row, cell.col)) options.onClickCell?.(cell);
+      });
+    }
+  }
+
+  /** Outlines cells (the selected head, a pair). Overlay only. */
+  setMarks(marks: readonly CellMark[]): void {
+    const same = marks.length === this.marks.length && marks.every((m, i) => m.row === this.marks[i]!.row && m.col === this.marks[i]!.col && m.style === this.marks[i]!.style);
+    if (same) return;
+    this.marks = marks;
+    this.drawOverlay();
+  }
+
+  private isMasked(row: number, col: number): boolean {
+    const d = this.data;
+    if (!d) return false;
+    if (d.masked?.(row, col)) return true;
+    return d.causal && col > row && d.values[d.offset + row * d.cols + col] === 0;
   }
 
   setTitle(title: string, subtitle = ''): void {
@@ -176,15 +220,27 @@ export class HeatmapView {
     const cctx = context2d(this.cellCanvas);
     const image = cctx.createImageData(d.cols, d.rows);
     const pixels = new Uint32Array(image.data.buffer);
-    if (d.scale.kind === 'attention') {
-      drawCells(d.values, d.offset, d.rows, d.cols, pixels, p.attentionLut, weightIndex, d.causal ? causalMask(p.maskedPixel) : undefined);
-    } else {
-      const m = d.scale.maxAbs;
-      drawCells(d.values, d.offset, d.rows, d.cols, pixels, p.divergingLut, (v) => divergingIndex(v, m));
-    }
+    const lut = scaleLut(p, d.scale);
+    const mask = d.masked ? { pixel: p.maskedPixel, test: (r: number, c: number) => d.masked!(r, c) } : d.causal ? causalMask(p.maskedPixel) : undefined;
+    drawCells(d.values, d.offset, d.rows, d.cols, pixels, lut, scaleIndex(d.scale), mask);
     cctx.putImageData(image, 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.cellCanvas, g.left, g.top, d.cols * g.cell, d.rows * g.cell);
+    if (d.showValues && g.cell >= 26) this.drawValues(ctx, p, g, pixels);
+    if (d.blocks && d.blocks > 0 && d.blocks < Math.max(d.rows, d.cols)) {
+      ctx.strokeStyle = cssColor(p.muted, 0.45);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let r = d.blocks; r < d.rows; r += d.blocks) {
+        ctx.moveTo(g.left, Math.round(g.top + r * g.cell) + 0.5);
+        ctx.lineTo(g.left + d.cols * g.cell, Math.round(g.top + r * g.cell) + 0.5);
+      }
+      for (let c = d.blocks; c < d.cols; c += d.blocks) {
+        ctx.moveTo(Math.round(g.left + c * g.cell) + 0.5, g.top);
+        ctx.lineTo(Math.round(g.left + c * g.cell) + 0.5, g.top + d.rows * g.cell);
+      }
+      ctx.stroke();
+    }
 
     // Axis labels: every k-th when cells are smaller than the text.
     ctx.font = canvasFont(LABEL_PX, p.monoFont);
@@ -246,6 +302,23 @@ export class HeatmapView {
       ctx.strokeRect(band.x - 0.5, band.y - 0.5, band.w + 1, band.h + 1);
       this.labelMark(ctx, p, g, h.direction === 'query' ? 'row' : 'col', h.index);
     }
+    for (const m of this.marks) {
+      if (m.row < 0 || m.col < 0 || m.row >= d.rows || m.col >= d.cols) continue;
+      const w = m.style === 'primary' ? (p.highContrast ? 3 : 2) : 1.5;
+      ctx.strokeStyle = cssColor(m.style === 'primary' ? p.focus : p.hover, m.style === 'primary' ? 1 : 0.85);
+      ctx.lineWidth = w;
+      if (m.style === 'secondary') ctx.setLineDash([3, 2]);
+      const x = g.left + m.col * g.cell;
+      const y = g.top + m.row * g.cell;
+      ctx.strokeRect(x - w / 2, y - w / 2, g.cell + w, g.cell + w);
+      ctx.setLineDash([]);
+      if (m.style === 'primary' && g.cell >= 8) {
+        // A ring of the background inside the outline keeps it visible on a cell of the same hue.
+        ctx.strokeStyle = cssColor(p.background);
+        ctx.lineWidth = 1;
+        ctx.strokeRect(x + w / 2 + 0.5, y + w / 2 + 0.5, g.cell - w - 1, g.cell - w - 1);
+      }
+    }
     const c = this.hoverCell;
     if (c) {
       ctx.strokeStyle = cssColor(p.hover);
@@ -290,43 +363,24 @@ export class HeatmapView {
   }
 
   private drawLegend(p: Palette, dpr: number): void {
-    const d = this.data;
-    if (!d) return;
-    const barW = 160;
-    const barH = 8;
-    const width = barW + 140;
-    const height = barH + 18;
-    sizeCanvas(this.legend, width, height, dpr);
-    const ctx = context2d(this.legend);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = cssColor(p.background);
-    ctx.fillRect(0, 0, this.legend.width, this.legend.height);
-    const lut = d.scale.kind === 'attention' ? p.attentionLut : p.divergingLut;
-    const pxW = Math.round(barW * dpr);
-    const pxH = Math.round(barH * dpr);
-    const image = ctx.createImageData(pxW, pxH);
-    const pixels = new Uint32Array(image.data.buffer);
-    for (let x = 0; x < pxW; x++) {
-      const pixel = lut[Math.round((x / Math.max(1, pxW - 1)) * (lut.length - 1))]!;
-      for (let y = 0; y < pxH; y++) pixels[y * pxW + x] = pixel;
-    }
-    const x0 = Math.round(24 * dpr);
-    ctx.putImageData(image, x0, Math.round(2 * dpr));
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.strokeStyle = cssColor(p.muted, 0.4);
-    ctx.strokeRect(24 - 0.5, 2 - 0.5, barW + 1, barH + 1);
-    ctx.font = canvasFont(10, p.font);
-    ctx.fillStyle = cssColor(p.muted);
-    ctx.textBaseline = 'top';
-    const [lo, mid, hi] =
-      d.scale.kind === 'attention' ? ['0', '0.5', '1'] : [formatNumber(-d.scale.maxAbs, 3), '0', formatNumber(d.scale.maxAbs, 3)];
+    if (this.data) drawLegend(this.legend, p, this.data.scale, this.data.valueName, dpr);
+  }
+
+  /** Each value printed in its cell, in whichever of foreground and background reads better there. */
+  private drawValues(ctx: CanvasRenderingContext2D, p: Palette, g: HeatmapLayout, pixels: Uint32Array): void {
+    const d = this.data!;
+    const format = d.formatValue ?? ((v: number) => formatNumber(v, 2));
+    ctx.font = canvasFont(Math.min(11, Math.floor(g.cell / 3)), p.font);
     ctx.textAlign = 'center';
-    ctx.fillText(lo, 24, barH + 5);
-    ctx.fillText(mid, 24 + barW / 2, barH + 5);
-    ctx.fillText(hi, 24 + barW, barH + 5);
-    ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    ctx.fillText(d.valueName.toLowerCase(), 24 + barW + 10, 2 + barH / 2);
+    for (let r = 0; r < d.rows; r++) {
+      for (let c = 0; c < d.cols; c++) {
+        if (this.isMasked(r, c)) continue;
+        const v = d.values[d.offset + r * d.cols + c]!;
+        ctx.fillStyle = cssColor(readableOn({ ...unpackColor(pixels[r * d.cols + c]!), a: 1 }, p.foreground, p.background));
+        ctx.fillText(format(v), g.left + (c + 0.5) * g.cell, g.top + (r + 0.5) * g.cell);
+      }
+    }
   }
 
   private onMove(e: MouseEvent): void {
@@ -349,13 +403,14 @@ export class HeatmapView {
       return;
     }
     const v = d.values[d.offset + cell.row * d.cols + cell.col]!;
-    const masked = d.causal && cell.col > cell.row && v === 0;
+    const masked = this.isMasked(cell.row, cell.col);
     const line = (name: string, value: string, index?: number) =>
       el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: name }), el('span', { class: 'tooltip-value', text: value }), index === undefined ? null : el('span', { class: 'tooltip-index', text: `#${index}` }));
     this.tooltip.replaceChildren(
       line(d.rowTitle, visibleWhitespace(d.rowLabels[cell.row] ?? String(cell.row)), cell.row),
       line(d.colTitle, visibleWhitespace(d.colLabels[cell.col] ?? String(cell.col)), cell.col),
-      line(d.valueName, masked ? 'masked' : formatNumber(v)),
+      line(d.valueName, masked ? (d.maskedText ?? 'masked') : formatNumber(v)),
+      ...(masked ? [] : (d.describe?.(cell.row, cell.col) ?? []).map(([k, value]) => line(k, value))),
     );
     this.tooltip.hidden = false;
     placeTooltip(this.tooltip, e);

@@ -10,6 +10,7 @@
  * - Positional QK (learned positions only): softmax over keys of the causal-masked
  *   W_pos W_Q^h W_K^hᵀ W_posᵀ scaled like the head's scores (1/√d_head, or the model's own scale),
  *   the head's attention pattern from positions alone, as in the TransformerLens/ARENA exercises.
+ * - Spectrum: eigenvalues of both full circuits and their copying scores (spectrum.ts).
  *
  * Biases are excluded, as they are from TransformerLens's factored QK/OV matrices. Rotary models'
  * QK circuits leave the rotation out (as `model.QK` does). Only the rows of W_E and the columns
@@ -24,6 +25,7 @@ import type { TransformerModel } from '../model/model';
 import type { ModelSpec } from '../model/spec';
 import type { DeviceWeights } from '../model/weights';
 import { processedEmbedding, processedHead, processedPositions, processedUnembed } from './processedWeights';
+import { headSpectrum } from './spectrum';
 
 /** The distinct tokens of a prompt, in first-seen order. */
 export function distinctTokens(tokens: readonly number[]): number[] {
@@ -94,6 +96,7 @@ export async function headCircuits(model: TransformerModel, layer: number, head:
       qk: (await outputs.qk.data()) as Float32Array,
       ov: (await outputs.ov.data()) as Float32Array,
       ...(outputs.positional ? { positionalQk: (await outputs.positional.data()) as Float32Array, positions: nPos } : {}),
+      spectrum: await headSpectrum(model, layer, head),
       processing: processingDescription(spec),
     };
   } finally {

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { currentBackend } from '../backend';
+import type { ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../errors';
 import { ModelTokenizer, type TokenizedText } from '../tokenizer';
 import { forward, type ForwardOptions, type ForwardResult } from './forward';
@@ -12,22 +13,7 @@ import { loadWeights, type LoadedWeights, type LoadOptions } from './load';
 import type { ModelSpec } from './spec';
 import { allWeights, type DeviceWeights } from './weights';
 
-/** The model card's numbers, as `circuit-inspector info` prints them. */
-export interface ModelInfo {
-  readonly architecture: string;
-  readonly layers: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly dModel: number;
-  readonly dHead: number;
-  readonly dMlp: number;
-  readonly vocab: number;
-  readonly context: number;
-  readonly parameters: number;
-  readonly dtype: string;
-  readonly backend: string;
-  readonly tokenizer: boolean;
-}
+export type { ModelInfo };
 
 /** One sequence ([pos]) or a batch of equal-length sequences ([batch][pos]). */
 export type TokenInput = readonly number[] | readonly (readonly number[])[];
