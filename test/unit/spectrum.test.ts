@@ -8,8 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { disposeHeadWeights, processedLayerHeads } from '../../src/engine/analysis/analysisModel';
 import { headCircuits } from '../../src/engine/analysis/circuits';
 import { eigenvalues } from '../../src/engine/analysis/linalg';
+import { processedHead } from '../../src/engine/analysis/processedWeights';
 import { allHeadSpectra, copyingScore, headSpectrum } from '../../src/engine/analysis/spectrum';
 import { initBackend } from '../../src/engine/backend';
 import type { EngineError } from '../../src/engine/errors';
@@ -141,6 +143,37 @@ describe('the per-head and the Gram paths agree on every fixture family', () => 
           }
         }
         assert.ok(worst <= TOLERANCE, `the two paths differ by ${worst}`);
+      } finally {
+        await model.dispose();
+      }
+    });
+  }
+});
+
+describe('processedLayerHeads splits a processed layer into processedHead\'s factors', () => {
+  before(() => initBackend('wasm'));
+
+  for (const name of ['gpt2', 'llama', 'qwen2'] as const) {
+    it(name, async () => {
+      const model = await TransformerModel.load(modelDir(name));
+      try {
+        const before = tf.memory().numTensors;
+        for (let layer = 0; layer < model.spec.nLayers; layer++) {
+          const heads = await processedLayerHeads(model.spec, model.weights, layer);
+          assert.equal(heads.length, model.spec.nHeads);
+          for (const [head, split] of heads.entries()) {
+            const single = processedHead(model.spec, model.weights, layer, head);
+            for (const key of ['wQ', 'wK', 'wV', 'wO'] as const) {
+              assert.deepEqual(split[key].shape, single[key].shape);
+              const a = split[key].dataSync();
+              const b = single[key].dataSync();
+              for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-7, `${layer}.${head} ${key}[${i}]`);
+            }
+            disposeHeadWeights(single);
+          }
+          heads.forEach(disposeHeadWeights);
+        }
+        assert.equal(tf.memory().numTensors, before);
       } finally {
         await model.dispose();
       }

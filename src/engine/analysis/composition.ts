@@ -12,7 +12,8 @@
  * all d_model × d_model in TL's row-vector convention (x @ W), so L·R is "head 1's output read by
  * head 2's queries / keys / values". Grouped-query heads use their key/value head's W_K and W_V,
  * as TL's repeated W_K/W_V do. Scores are [layer1, head1, layer2, head2], zero where
- * layer1 ≥ layer2 (TL's mask). Biases are excluded (TL's factored matrices have none).
+ * layer1 ≥ layer2 (TL's mask). Biases are excluded (TL's factored matrices have none). A head
+ * whose W_OV or W_QK is zero (pruned) scores 0 where TL would divide 0 by 0.
  *
  * How, without a d_model × d_model matrix per head: with L = A_L B_L (A_L = W_V [d_model, d_head],
  * B_L = W_O [d_head, d_model]) and R = A_R B_R, ‖L R‖_F² = tr(B_Lᵀ G_L B_L · A_R H_R A_Rᵀ) where
@@ -26,11 +27,12 @@
  * 2·d_model·(heads·d_head)²·3 flops per layer pair (≈ 180 GFLOP for GPT-2 small), a sum of
  * squares with no cancellation.
  *
- * Baseline (the paper subtracts "the expected composition of random matrices of the same shape"):
- * the mean score of `BASELINE_SAMPLES` random pairs L = A₁B₁ᵀ, R = A₂B₂ᵀ whose four factors are
- * d_model × d_head matrices of independent N(0, 1) entries (ARENA's exercise draws
- * kaiming-uniform ones, 300 of them; the score is scale-free, and for these sizes the two
- * distributions give the same mean within the sampling error). The score depends on the factors
+ * Baseline (the paper compares scores with those of random matrices of the same shapes): the
+ * mean score of `BASELINE_SAMPLES` (300) random pairs L = A₁B₁ᵀ, R = A₂B₂ᵀ whose four factors
+ * are d_model × d_head matrices of independent N(0, 1) entries. ARENA's exercise
+ * (`generate_single_random_comp_score`, 300 samples) draws kaiming-uniform factors instead; the
+ * score is scale-free, and for GPT-2-small shapes both give 0.0361 (ARENA's recipe through TL:
+ * 0.03607, ours 0.03609; sample sd 0.0004, so the mean's standard error is ≈ 2·10⁻⁵). The score depends on the factors
  * only through their d_head × d_head Grams, which are drawn directly from the Wishart
  * distribution by the Bartlett decomposition (seeded; sampling 4 Gaussian d_model × d_head
  * matrices would give the same distribution at d_model/d_head times the cost). Q-, K- and
@@ -40,10 +42,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CompositionScores } from '../../protocol/engine';
 import { EngineError } from '../errors';
 import type { ModelSpec } from '../model/spec';
-import { type AnalysisModel } from './analysisModel';
+import { disposeHeadWeights, processedLayerHeads, type AnalysisModel } from './analysisModel';
 import { processingDescription } from './circuits';
 import { choleskyLower, SeededRandom, traceOfProduct, transposeSquare } from './linalg';
-import { processedHead, type HeadWeights } from './processedWeights';
+import type { HeadWeights } from './processedWeights';
 import type { AnalysisOptions } from './spectrum';
 
 /** Random pairs averaged for the baseline. */
@@ -81,9 +83,8 @@ async function checkpoint(options: AnalysisOptions): Promise<void> {
 /** The collapsed factors of one layer (see the file comment). */
 async function layerFactors(spec: ModelSpec, model: AnalysisModel, layer: number): Promise<LayerFactors> {
   const { nHeads, dHead } = spec;
-  const heads: HeadWeights[] = [];
+  const heads = await processedLayerHeads(spec, model.weights, layer);
   try {
-    for (let head = 0; head < nHeads; head++) heads.push(processedHead(spec, model.weights, layer, head));
     // Per head, d_head × d_head: W_Qᵀ W_Q, W_Kᵀ W_K, W_Vᵀ W_V, W_O W_Oᵀ (2-D matmuls: wasm's batched kernel is slow).
     const gramTensor = tf.tidy(() =>
       tf.stack(
@@ -124,7 +125,7 @@ async function layerFactors(spec: ModelSpec, model: AnalysisModel, layer: number
     });
     return { left, right, ovNorm2, qkNorm2 };
   } finally {
-    heads.forEach((h) => [h.wQ, h.wK, h.wV, h.wO].forEach((t) => t.dispose()));
+    heads.forEach(disposeHeadWeights);
   }
 }
 

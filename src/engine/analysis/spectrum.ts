@@ -29,9 +29,9 @@ import type { HeadSpectrum } from '../../protocol/engine';
 import { EngineError } from '../errors';
 import type { ModelSpec } from '../model/spec';
 import type { DeviceWeights } from '../model/weights';
-import { checkHead, type AnalysisModel } from './analysisModel';
+import { checkHead, disposeHeadWeights, processedLayerHeads, type AnalysisModel } from './analysisModel';
 import { eigenvalues } from './linalg';
-import { processedHead, type HeadWeights } from './processedWeights';
+import { processedHead } from './processedWeights';
 
 /** Progress of a long analysis, like a load's: a message and a fraction from 0 to 1. */
 export interface AnalysisProgress {
@@ -69,13 +69,6 @@ function spectrumOf(ov: ArrayLike<number>, qk: ArrayLike<number>, dHead: number)
     copyingOV: copyingScore(ovEigs),
     copyingQK: copyingScore(qkEigs),
   };
-}
-
-function disposeHead(h: HeadWeights): void {
-  h.wQ.dispose();
-  h.wK.dispose();
-  h.wV.dispose();
-  h.wO.dispose();
 }
 
 /**
@@ -119,7 +112,7 @@ async function headProducts(spec: ModelSpec, weights: DeviceWeights, layer: numb
     products.dispose();
     return { ov: values.subarray(0, dHead * dHead), qk: values.subarray(dHead * dHead) };
   } finally {
-    disposeHead(h);
+    disposeHeadWeights(h);
   }
 }
 
@@ -174,14 +167,15 @@ export async function allHeadSpectra(model: AnalysisModel, options: AnalysisOpti
         await new Promise((resolve) => setImmediate(resolve)); // let a cancel message arrive
         if (options.signal.aborted) throw new EngineError('CANCELLED', 'the analysis was cancelled');
       }
-      const products = tf.tidy(() => {
-        const out: tf.Tensor[] = [];
-        for (let head = 0; head < nHeads; head++) {
-          const h = processedHead(spec, weights, layer, head);
-          out.push(tf.matMul(h.wO, tf.matMul(cOV, h.wV)), tf.matMul(tf.transpose(h.wK), tf.matMul(cQK, h.wQ)));
-        }
-        return tf.stack(out); // [2·head + (0: OV, 1: QK), d_head, d_head]
-      });
+      const heads = await processedLayerHeads(spec, weights, layer);
+      let products: tf.Tensor;
+      try {
+        products = tf.tidy(() =>
+          tf.stack(heads.flatMap((h) => [tf.matMul(h.wO, tf.matMul(cOV, h.wV)), tf.matMul(tf.transpose(h.wK), tf.matMul(cQK, h.wQ))])),
+        ); // [2·head + (0: OV, 1: QK), d_head, d_head]
+      } finally {
+        heads.forEach(disposeHeadWeights);
+      }
       const values = (await products.data()) as Float32Array;
       products.dispose();
       const size = dHead * dHead;
