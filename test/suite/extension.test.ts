@@ -335,6 +335,29 @@ suite('Circuit Inspector extension', () => {
     await command.done;
   });
 
+  test('Show Composition Scores posts Q/K/V composition matching TransformerLens and opens the Composition tab', async () => {
+    await ensureGpt2();
+    const golden = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'circuits', 'gpt2.json'), 'utf8')) as {
+      composition: Record<'q' | 'k' | 'v', number[][][][]>;
+    };
+    const since = log().length;
+    const command = startCommand('circuitInspector.showComposition');
+    const composition = await waitFor((messages) => messages.find((m): m is Message<'composition'> => m.type === 'composition'), {
+      since,
+      what: 'composition scores',
+      command,
+    });
+    await waitFor((messages) => messages.find((m) => m.type === 'showTab' && m.tab === 'composition'), { since, what: 'showTab composition', command });
+    const { scores } = composition;
+    for (const kind of ['q', 'k', 'v'] as const) {
+      const expected = golden.composition[kind].flat(3);
+      assert.equal(scores[kind].length, expected.length, `${kind} has one score per head pair`);
+      const worst = Math.max(...expected.map((value, i) => Math.abs(value - scores[kind][i]!)));
+      assert.ok(worst <= 1e-4, `${kind}-composition differs from TransformerLens by ${worst}`);
+    }
+    await command.done;
+  });
+
   test('Explain Head… selects the picked head and opens its QK / OV circuits', async () => {
     await ensureGpt2();
     const before = log();
