@@ -60,12 +60,15 @@ function foldReadingWeight(spec: ModelSpec, w: tf.Tensor, norm: NormWeights<tf.T
 }
 
 /**
- * Σ_rows v[row] · W[row, :] for W [rows, k], v [rows] → [k]. Written as a sum, not a reshaped
- * [1, rows] matmul: the wasm backend's fused matmul checks the rank a bias's *data* was created
- * with, so a bias that is a reshape of a rank-2 result fails there when the forward pass uses it.
+ * Σ_rows v[row] · W[row, :] for W [rows, k], v [rows] → [k], as one [1, rows] · [rows, k] matmul
+ * (a broadcast multiply-and-sum over a [d_model, vocab] unembedding takes ~1 s on wasm; the matmul
+ * ~10 ms). The result is copied into a fresh rank-1 tensor rather than reshaped: the wasm
+ * backend's fused matmul checks the rank a bias's *data* was created with, so a reshape of a
+ * rank-2 result fails there when the forward pass uses it as a bias.
  */
 function weightedRowSum(w: tf.Tensor, v: tf.Tensor): tf.Tensor {
-  return tf.sum(tf.mul(w, tf.reshape(v, [-1, 1])), 0);
+  const row = tf.matMul(tf.reshape(v, [1, -1]), w as tf.Tensor2D); // [1, k]
+  return tf.tensor1d(row.dataSync() as Float32Array);
 }
 
 /** Norm bias folded into a reading weight's bias: b + ln.b @ W (W unscaled). [k] or undefined */
