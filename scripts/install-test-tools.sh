@@ -9,6 +9,10 @@
 # Prints `CODE_SERVER=…` and `NODE24=…` paths at the end.
 set -euo pipefail
 
+# Run from an npm script, npm's own user agent (naming Node 20) leaks into the nested installs and
+# code-server's postinstall then refuses to run on "node v20" even under Node 24.
+unset npm_config_user_agent
+
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 NODE_MAJOR=24
 TOOLS="${CIRCUIT_INSPECTOR_TOOLS:-$HOME/.cache/circuit-inspector-tools}"

@@ -145,9 +145,26 @@ interface Tools {
   readonly codeServer: string;
 }
 
+/** Network settings a user may pass to npm through the environment: kept for the nested installs. */
+const NPM_NETWORK_CONFIG = new Set(['npm_config_registry', 'npm_config_cafile', 'npm_config_proxy', 'npm_config_https_proxy', 'npm_config_noproxy', 'npm_config_strict_ssl']);
+
+/**
+ * process.env without what `npm start` adds for its script. The tool installs run npm under Node 24,
+ * and an inherited npm_config_user_agent ("… node/v20 …") overrides that npm's own, so code-server's
+ * postinstall would read it and refuse ("requires node v24 … you are on node v20").
+ */
+function withoutNpmScriptEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const injected = (key.startsWith('npm_') && !(NPM_NETWORK_CONFIG.has(key) && value)) || key === 'NODE' || key === 'INIT_CWD';
+    if (!injected) env[key] = value;
+  }
+  return env;
+}
+
 async function installTools(): Promise<Tools> {
   log('checking code-server and Node 24 (scripts/install-test-tools.sh; minutes the first time)');
-  const child = spawn('bash', [path.join(REPO, 'scripts', 'install-test-tools.sh')], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('bash', [path.join(REPO, 'scripts', 'install-test-tools.sh')], { cwd: REPO, env: withoutNpmScriptEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -170,8 +187,8 @@ async function installTools(): Promise<Tools> {
 /** Environment with every per-user location inside .cache/demo-vscode (TMPDIR: a fresh folder). */
 function isolatedEnv(tools: Tools, tmp: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('VSCODE_') || key === 'ELECTRON_RUN_AS_NODE' || key.startsWith('npm_')) continue;
+  for (const [key, value] of Object.entries(withoutNpmScriptEnv())) {
+    if (key.startsWith('VSCODE_') || key === 'ELECTRON_RUN_AS_NODE') continue;
     env[key] = value;
   }
   for (const dir of [HOME, path.join(HOME, '.config'), path.join(HOME, '.local', 'share'), path.join(HOME, '.cache')]) {
@@ -360,6 +377,11 @@ async function startCodeServer(): Promise<void> {
     process.exit(exitCode);
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void stop(sig, 0));
+  // `kill <npm's pid>` stops npm and its `sh -c` but not this process: stop when orphaned too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop('npm start was stopped', 0);
+  }, 1000).unref();
   process.on('exit', () => {
     // Last resort (an uncaught error): never leave code-server running without us.
     if (!stopping && child.pid !== undefined) {

@@ -6,13 +6,17 @@
  *   circuit-inspector composition <model> [--baseline] [--backend B]
  *   circuit-inspector circuits <model> --head L.H (--prompt TEXT | --tokens IDS) [--backend B]
  *   circuit-inspector bench [--tokens 128] [--backend B] [--json]
+ *   circuit-inspector patch <model> --clean TEXT --corrupted TEXT [--target T [--distractor D]] --component heads|layers|resid
+ *   circuit-inspector experiment <file.json>
  */
 import { benchCommand } from './cli/bench';
 import { circuitsCommand } from './cli/circuits';
 import { compositionCommand } from './cli/composition';
 import { headsCommand } from './cli/heads';
+import { experimentCommand } from './cli/experiment';
 import { infoCommand } from './cli/info';
 import { reportFailure, UsageError } from './cli/output';
+import { patchCommand } from './cli/patch';
 import { runCommand } from './cli/run';
 
 const USAGE = `usage: circuit-inspector <command> [options]
@@ -21,6 +25,10 @@ commands:
   info <model>                          model card as JSON
   run <model> (--prompt TEXT | --tokens 1,2,3) [--logits last|all] [--patterns]
                                         one forward pass as JSON
+      [--ablate L.H[:zero|mean|resample]] [--ablate-attn L[:m]] [--ablate-mlp L[:m]]
+      [--corrupted TEXT] [--target TOKEN [--distractor TOKEN]] [--metric loss|logit|logitDiff|prob]
+                                        … under ablations; adds "ablations" and "metric"
+                                        {before, after} (loss unless --target)
   heads <model> [--prompt TEXT | --tokens 1,2,3] [--random-length 50 --batch 4 --seed 0]
                                         previous-token, duplicate-token, induction, sink
                                         and copying scores of every head as JSON
@@ -29,6 +37,11 @@ commands:
   circuits <model> --head L.H (--prompt TEXT | --tokens 1,2,3)
                                         one head's QK/OV circuits on the prompt's tokens,
                                         eigenvalues and copying scores as JSON
+  patch <model> --clean TEXT --corrupted TEXT --component heads|layers|resid
+      [--target TOKEN [--distractor TOKEN]] [--metric loss|logit|logitDiff|prob]
+                                        activation patching grid (restored metric per
+                                        layer × position, or layer × head) as JSON
+  experiment <file.json> [--dry-run]    run a saved experiment; writes its "results"
   bench [--tokens 128] [--backend B] [--repeats 5] [--json]
                                         GPT-2-small forward + full cache vs numpy
 
@@ -44,6 +57,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   composition: compositionCommand,
   circuits: circuitsCommand,
   bench: benchCommand,
+  patch: patchCommand,
+  experiment: experimentCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

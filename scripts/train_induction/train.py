@@ -346,7 +346,13 @@ def report(model: GPT2LMHeadModel, args) -> dict:
     base = m["loss_second_half"]
     abl = np.array(m["loss_second_half_ablated"])
     others = [abl[1, h] - base for h in range(model.config.n_head) if h != c["induction_head"][1]]
-    return {"metrics": m, "composition": comp, "circuit": c,
+    # a few sequences with transformers' numbers on them, for parity tests of other implementations
+    parity_n = args.eval_len
+    parity = measure(model, parity_n, 4, seed=30_000 + args.seed)
+    parity_tokens = repeated_tokens(parity_n, 4, model.config.vocab_size, 30_000 + args.seed)
+    parity = {"n": parity_n, "tokens": parity_tokens.tolist(), **{k: parity[k] for k in (
+        "previous_token", "induction", "loss_first_half", "loss_second_half", "loss_second_half_ablated")}}
+    return {"metrics": m, "composition": comp, "circuit": c, "parity": parity,
             "ablation": {
                 "loss_second_half": base,
                 "induction_head_ablated": float(abl[1, c["induction_head"][1]]),

@@ -14,6 +14,8 @@ import { skipTrigrams } from './analysis/skipTrigrams';
 import { tensorStats } from './analysis/tensorStats';
 import { initBackend, type BackendChoice } from './backend';
 import { EngineError } from './errors';
+import { ablate } from './interventions/ablate';
+import { patchSweep } from './interventions/patch';
 import { HOOK } from './model/hooks';
 import type { LoadProgress } from './model/load';
 import { TransformerModel, type ModelInfo } from './model/model';
@@ -48,6 +50,10 @@ export class EngineService {
         return compositionScores(this.current(), { baseline: request.baseline, signal, onProgress: progress });
       case 'skipTrigrams':
         return skipTrigrams(this.current(), request.layer, request.head, request.token, request.k);
+      case 'ablate':
+        return ablate(this.current(), request, signal);
+      case 'patch':
+        return patchSweep(this.current(), request, { signal, onProgress: progress });
       case 'cancel':
         throw new EngineError('BAD_ARGUMENT', 'cancel requests are handled by the process loop');
     }

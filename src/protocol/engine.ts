@@ -50,6 +50,33 @@ export type EngineRequest =
       /** Predictions per layer for the logit lens (default 5). */
       readonly topK?: number;
     }
+  /**
+   * Run the prompt with and without the interventions and evaluate the metric (see AblationResult).
+   * Mean ablation averages over the positions of `reference` when given, else of `tokens` itself;
+   * resample takes the activations of `corrupted` (same token length as `tokens`, else BAD_PROMPT).
+   */
+  | {
+      readonly type: 'ablate';
+      readonly id: number;
+      readonly tokens: readonly number[];
+      readonly interventions: readonly Intervention[];
+      readonly metric: Metric;
+      readonly reference?: readonly number[];
+      readonly corrupted?: readonly number[];
+    }
+  /**
+   * Activation patching sweep (TransformerLens's get_act_patch_*): run `corrupted` with one
+   * component's activation taken from `clean`, for every component, and report the metric (see
+   * PatchResult). `clean` and `corrupted` must have the same token length (else BAD_PROMPT).
+   */
+  | {
+      readonly type: 'patch';
+      readonly id: number;
+      readonly clean: readonly number[];
+      readonly corrupted: readonly number[];
+      readonly component: PatchComponent;
+      readonly metric: Metric;
+    }
   /** Stop the request with id `target` at its next checkpoint. */
   | { readonly type: 'cancel'; readonly id: number; readonly target: number };
 
@@ -238,4 +265,69 @@ export interface Attribution {
   readonly logit?: number;
   /** Logit lens: top-k predictions after each layer, at every position: ids/probs [layer + 1, pos, k] (entry 0 = embeddings). */
   readonly lens: { readonly k: number; readonly ids: Int32Array; readonly probs: Float32Array; readonly strings?: readonly string[] };
+}
+
+/** How an ablated activation is replaced. */
+export type AblationMethod = 'zero' | 'mean' | 'resample';
+
+/**
+ * One component knocked out: a head (its `blocks.{l}.attn.hook_z` slice [.., head, :]), a whole
+ * attention layer (`blocks.{l}.hook_attn_out`) or an MLP layer (`blocks.{l}.hook_mlp_out`).
+ * zero: 0; mean: mean over positions (of the prompt, or of the reference prompt); resample: the
+ * activation at the same position of the corrupted prompt.
+ */
+export type Intervention =
+  | { readonly kind: 'head'; readonly layer: number; readonly head: number; readonly method: AblationMethod }
+  | { readonly kind: 'attn'; readonly layer: number; readonly method: AblationMethod }
+  | { readonly kind: 'mlp'; readonly layer: number; readonly method: AblationMethod };
+
+/**
+ * What an experiment measures. `loss`: mean next-token cross-entropy over the prompt. The others
+ * read the last position's logits: `logit` = logit(target); `logitDiff` = logit(target) −
+ * logit(distractor); `prob` = softmax(logits)[target].
+ */
+export type Metric =
+  | { readonly kind: 'loss' }
+  | { readonly kind: 'logit'; readonly target: number }
+  | { readonly kind: 'logitDiff'; readonly target: number; readonly distractor: number }
+  | { readonly kind: 'prob'; readonly target: number };
+
+/** Result of an `ablate` request. */
+export interface AblationResult {
+  /** The metric without and with the interventions. */
+  readonly metricBefore: number;
+  readonly metricAfter: number;
+  /** Mean next-token loss without and with the interventions (null for a single token). */
+  readonly lossBefore: number | null;
+  readonly lossAfter: number | null;
+  /** Top-10 next-token predictions at the last position (values are probabilities). */
+  readonly topBefore: TokenList;
+  readonly topAfter: TokenList;
+  /** The interventions applied, as given. */
+  readonly interventions: readonly Intervention[];
+}
+
+/**
+ * What a patching sweep patches from clean into corrupted:
+ * - `resid`: `blocks.{l}.hook_resid_pre` at one position — grid [layer, position] (get_act_patch_resid_pre);
+ * - `attn`: `blocks.{l}.hook_attn_out` at one position — grid [layer, position] (get_act_patch_attn_out);
+ * - `heads`: one head's `hook_z` at every position — grid [layer, head] (get_act_patch_attn_head_out_all_pos).
+ */
+export type PatchComponent = 'resid' | 'attn' | 'heads';
+
+/** Result of a `patch` request; grids are row-major [rows, cols]. */
+export interface PatchResult {
+  readonly component: PatchComponent;
+  /** Layers. */
+  readonly rows: number;
+  /** Positions (resid, attn) or heads (heads). */
+  readonly cols: number;
+  /** Normalized restored metric: (m_patched − m_corrupted) / (m_clean − m_corrupted); NaN if m_clean = m_corrupted. */
+  readonly values: Float32Array;
+  /** The metric of each patched run, m_patched. */
+  readonly raw: Float32Array;
+  readonly cleanMetric: number;
+  readonly corruptedMetric: number;
+  /** Row and column labels for display: rows "L0".., columns the clean prompt's token strings (or "pos 3") or "H0".. */
+  readonly labels: { readonly rows: readonly string[]; readonly cols: readonly string[] };
 }
