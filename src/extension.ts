@@ -6,9 +6,11 @@
 import * as vscode from 'vscode';
 import type { CircuitInspectorApi } from './api';
 import { registerAnalyzeSelection } from './commands/analyzeSelection';
+import { registerExperiments } from './commands/experiments';
 import { registerExplainHead } from './commands/explainHead';
 import { registerFindInductionHeads } from './commands/findInductionHeads';
 import { registerInspectModel } from './commands/inspectModel';
+import { registerInterventions } from './commands/interventions';
 import { registerShowComposition } from './commands/showComposition';
 import { AttentionOverlay } from './editor/attentionOverlay';
 import { ModelSession } from './host/session';
@@ -31,6 +33,8 @@ export function activate(context: vscode.ExtensionContext): CircuitInspectorApi 
     registerFindInductionHeads(session, panel),
     registerShowComposition(session, panel),
     registerExplainHead(session, panel),
+    registerInterventions(session, panel),
+    registerExperiments(session, panel),
     vscode.commands.registerCommand('circuitInspector.showPanel', () => void panel.show()),
     vscode.commands.registerCommand('circuitInspector.clearAttention', () => overlay.clear()),
     vscode.commands.registerCommand('circuitInspector.restartEngine', async () => {

@@ -15,6 +15,7 @@ import type { AppContext, View } from './ui/context';
 import { el } from './ui/dom';
 import { Header } from './ui/header';
 import { HeadsView } from './ui/headsView';
+import { InterventionsView } from './ui/interventionsView';
 import { ModelView } from './ui/modelView';
 import { PredictionsView } from './ui/predictionsView';
 import { PromptView } from './ui/promptView';
@@ -31,6 +32,7 @@ const TAB_LABELS: Record<Tab, string> = {
   circuits: 'QK / OV',
   attribution: 'Attribution',
   predictions: 'Predictions',
+  interventions: 'Interventions',
 };
 
 class App implements AppContext {
@@ -57,6 +59,7 @@ class App implements AppContext {
       circuits: new CircuitsView(this),
       attribution: new AttributionView(this),
       predictions: new PredictionsView(this),
+      interventions: new InterventionsView(this),
     };
     this.tabs = document.createElement('vscode-tabs');
     this.tabs.className = 'main-tabs';

@@ -3,7 +3,7 @@
  * drive it in-process). Holds at most one loaded model; a failed load keeps the previous one.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { CircuitsResult, EngineRequest, HeadScores, RunResult, TensorRow, TensorStats } from '../protocol/engine';
+import type { Attribution, CircuitsResult, EngineRequest, HeadScores, Intervention, RunResult, TensorRow, TensorStats } from '../protocol/engine';
 import { attribution } from './analysis/attribution';
 import { headCircuits } from './analysis/circuits';
 import { compositionScores } from './analysis/composition';
@@ -15,6 +15,7 @@ import { tensorStats } from './analysis/tensorStats';
 import { initBackend, type BackendChoice } from './backend';
 import { EngineError } from './errors';
 import { ablate } from './interventions/ablate';
+import { ablationHooks, type AblationHooks } from './interventions/hooks';
 import { patchSweep } from './interventions/patch';
 import { HOOK } from './model/hooks';
 import type { LoadProgress } from './model/load';
@@ -45,7 +46,7 @@ export class EngineService {
       case 'heads':
         return this.heads(request, signal);
       case 'attribution':
-        return attribution(this.current(), request, signal);
+        return this.attribution(request, signal);
       case 'composition':
         return compositionScores(this.current(), { baseline: request.baseline, signal, onProgress: progress });
       case 'skipTrigrams':
@@ -105,7 +106,14 @@ export class EngineService {
       );
     }
     const names = request.patterns ? Array.from({ length: model.spec.nLayers }, (_, l) => HOOK.pattern(l)) : [];
-    const result = await model.runWithCache(tokens, names, { logits: 'all', signal });
+    const ablation = await this.hooksFor(model, tokens, request, signal);
+    let result;
+    try {
+      result = await model.run(tokens, { cache: names, hooks: ablation?.hooks, logits: 'all', signal });
+    } catch (error) {
+      ablation?.dispose();
+      throw error;
+    }
     try {
       const logits = result.logits!; // [1, pos, vocab]
       const predictions = await topPredictions(logits, request.topK ?? 10);
@@ -128,6 +136,29 @@ export class EngineService {
       };
     } finally {
       result.dispose();
+      ablation?.dispose();
+    }
+  }
+
+  /** The hooks of a request's interventions (none when it has none). */
+  private async hooksFor(
+    model: TransformerModel,
+    tokens: readonly number[],
+    request: { readonly interventions?: readonly Intervention[]; readonly reference?: readonly number[]; readonly corrupted?: readonly number[] },
+    signal: AbortSignal,
+  ): Promise<AblationHooks | undefined> {
+    if (!request.interventions?.length) return undefined;
+    return ablationHooks(model, request.interventions, { tokens, reference: request.reference, corrupted: request.corrupted }, signal);
+  }
+
+  /** Direct logit attribution, under the request's interventions when it has any. */
+  private async attribution(request: Extract<EngineRequest, { type: 'attribution' }>, signal: AbortSignal): Promise<Attribution> {
+    const model = this.current();
+    const ablation = await this.hooksFor(model, request.tokens, request, signal);
+    try {
+      return await attribution(model, { ...request, hooks: ablation?.hooks }, signal);
+    } finally {
+      ablation?.dispose();
     }
   }
 

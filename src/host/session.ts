@@ -7,9 +7,27 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSettings } from '../config';
 import { Disposable } from '../disposable';
-import type { Attribution, CircuitsResult, CompositionScores, EngineRequestBody, HeadScores, RunResult, SkipTrigrams, TensorRow, TensorStats } from '../protocol/engine';
-import type { EngineState, ModelCard } from '../protocol/webview';
+import type {
+  AblationResult,
+  Attribution,
+  CircuitsResult,
+  CompositionScores,
+  EngineRequestBody,
+  HeadScores,
+  Intervention,
+  Metric,
+  PatchComponent,
+  PatchResult,
+  RunResult,
+  SkipTrigrams,
+  TensorRow,
+  TensorStats,
+} from '../protocol/engine';
+import type { ExperimentMetric, ExperimentResults, ExperimentToken } from '../protocol/experiment';
+import type { EngineState, ModelCard, ToWebview } from '../protocol/webview';
 import { EngineClient, EngineRequestError } from './engineClient';
+import { ablationResultsJson, patchResultsJson, type ExperimentDraft } from './experimentFile';
+import { metricLabel, mergeInterventions, needsCorrupted } from './interventions';
 
 export interface SessionStatus {
   readonly state: EngineState;
@@ -31,6 +49,10 @@ export interface SessionRun {
   readonly prompt: string;
   readonly result: RunResult;
   readonly source?: PromptSource;
+  /** The ablations the run (and attributions on it) was computed under; absent or empty: none. */
+  readonly ablations?: readonly Intervention[];
+  /** The corrupted prompt's tokens the resample ablations take their activations from. */
+  readonly corrupted?: readonly number[];
 }
 
 export interface SessionError {
@@ -43,6 +65,31 @@ export interface SessionError {
 export interface RequestOrigin {
   readonly notify?: boolean;
 }
+
+/** A prompt as text or token ids. */
+export type PromptInput = string | readonly number[];
+
+/** An ablation to run: the prompt, the interventions and the metric (tokens as text or ids). */
+export interface AblationSpec {
+  readonly prompt: PromptInput;
+  readonly interventions: readonly Intervention[];
+  readonly metric: ExperimentMetric;
+  /** The resample source (same token length as the prompt). */
+  readonly corrupted?: PromptInput;
+  /** The mean-ablation reference (default: the prompt). */
+  readonly reference?: PromptInput;
+}
+
+/** A patching sweep to run from `clean` into `corrupted`. */
+export interface PatchSpec {
+  readonly clean: PromptInput;
+  readonly corrupted: PromptInput;
+  readonly component: PatchComponent;
+  readonly metric: ExperimentMetric;
+}
+
+/** An ablation or patching result for the panel. */
+export type InterventionMessage = Extract<ToWebview, { type: 'ablationResult' | 'patchResult' }>;
 
 export interface LoadedModel {
   readonly path: string;
@@ -68,6 +115,11 @@ export class ModelSession extends Disposable {
   private lastPath: string | undefined;
   private runValue: SessionRun | undefined;
   private headValue = { layer: 0, head: 0 };
+  private ablationsValue: readonly Intervention[] = [];
+  /** The corrupted prompt resample ablations take their activations from. */
+  private ablationCorruptedValue: string | undefined;
+  private resultCounter = 0;
+  private interventionValue: { readonly message: InterventionMessage; readonly draft: ExperimentDraft } | undefined;
 
   private readonly statusEmitter = this.register(new vscode.EventEmitter<SessionStatus>());
   private readonly modelEmitter = this.register(new vscode.EventEmitter<LoadedModel>());
@@ -90,6 +142,12 @@ export class ModelSession extends Disposable {
   readonly onDidComputeHeads = this.headsEmitter.event;
   /** Composition scores finished computing for the current model. */
   readonly onDidComputeComposition = this.compositionEmitter.event;
+  private readonly ablationsEmitter = this.register(new vscode.EventEmitter<readonly Intervention[]>());
+  private readonly interventionEmitter = this.register(new vscode.EventEmitter<InterventionMessage>());
+  /** The active ablations changed. */
+  readonly onDidChangeAblations = this.ablationsEmitter.event;
+  /** An ablation or patching run finished. */
+  readonly onDidRunIntervention = this.interventionEmitter.event;
 
   constructor(enginePath: string) {
     super();
@@ -118,6 +176,34 @@ export class ModelSession extends Disposable {
   get selectedHead(): { layer: number; head: number } {
     return this.headValue;
   }
+  /** The active ablations: runs from the panel and Analyze Selection apply them (through the engine's `ablate`). */
+  get ablations(): readonly Intervention[] {
+    return this.ablationsValue;
+  }
+  get ablationCorrupted(): string | undefined {
+    return this.ablationCorruptedValue;
+  }
+  /** The last ablation or patching run, for the panel's replay and Save as Experiment. */
+  get lastIntervention(): { readonly message: InterventionMessage; readonly draft: ExperimentDraft } | undefined {
+    return this.interventionValue;
+  }
+
+  /** Adds interventions to the active ones (a component already ablated takes the new method). */
+  addAblations(added: readonly Intervention[], corrupted?: string): void {
+    if (corrupted !== undefined) this.ablationCorruptedValue = corrupted;
+    this.setAblations(mergeInterventions(this.ablationsValue, added));
+  }
+
+  clearAblations(): void {
+    this.ablationCorruptedValue = undefined;
+    this.setAblations([]);
+  }
+
+  private setAblations(list: readonly Intervention[]): void {
+    this.ablationsValue = list;
+    if (!needsCorrupted(list)) this.ablationCorruptedValue = undefined;
+    this.ablationsEmitter.fire(list);
+  }
 
   /** Loads a model (file, index json or folder), with cancellable progress. Keeps the previous one on failure. */
   async load(uri: vscode.Uri, origin: RequestOrigin = {}): Promise<boolean> {
@@ -133,8 +219,12 @@ export class ModelSession extends Disposable {
         { signal, onProgress: report },
       );
       const tensors = await this.engine.request<TensorRow[]>({ type: 'tensors' }, { signal });
+      const sameModel = this.lastPath === uri.fsPath;
       this.modelValue = { path: uri.fsPath, card, tensors };
       this.lastPath = uri.fsPath;
+      this.interventionValue = undefined;
+      // Another model has other heads and layers: its ablations do not carry over.
+      if (!sameModel && this.ablationsValue.length > 0) this.clearAblations();
       this.runValue = undefined;
       this.headValue = { layer: 0, head: 0 };
       this.clearAnalyses();
@@ -151,16 +241,177 @@ export class ModelSession extends Disposable {
       return false;
     }
     const settings = readSettings();
+    // Patterns, predictions, losses (and attributions on this run) are computed under the active ablations.
+    const ablations = this.ablationsValue;
+    let corrupted: number[] | undefined;
+    if (ablations.length > 0 && needsCorrupted(ablations) && this.ablationCorruptedValue !== undefined) {
+      corrupted = (await this.tokenize(this.ablationCorruptedValue, origin))?.tokens;
+      if (!corrupted) return false;
+    }
     const ran = await this.withProgress('Running the model', 'running', origin, async (signal) => {
       const result = await this.engine.request<RunResult>(
-        { type: 'run', prompt, patterns: true, maxTokens: settings.maxTokens, topK: 10 },
+        {
+          type: 'run',
+          prompt,
+          patterns: true,
+          maxTokens: settings.maxTokens,
+          topK: 10,
+          ...(ablations.length > 0 ? { interventions: ablations } : {}),
+          ...(corrupted ? { corrupted } : {}),
+        },
         { signal },
       );
-      this.runValue = { runId: ++this.runCounter, prompt, result, source };
+      this.runValue = { runId: ++this.runCounter, prompt, result, source, ...(ablations.length > 0 ? { ablations } : {}), ...(corrupted ? { corrupted } : {}) };
       this.runEmitter.fire(this.runValue);
       this.setStatus({ state: 'ready', message: `${result.tokens.length} tokens` });
     });
+    // The run itself is ablated; the panel also gets the metric before → after and the changed
+    // last-position predictions from an `ablate` request on the same tokens.
+    if (ran.ok && this.ablationsValue.length > 0 && this.runValue) {
+      await this.ablate(
+        { prompt: this.runValue.result.tokens, interventions: this.ablationsValue, metric: { kind: 'loss' }, corrupted: this.ablationCorruptedValue },
+        origin,
+        prompt,
+      );
+    }
     return ran.ok;
+  }
+
+  /** Token ids (and strings, offsets) of a text prompt, through a pattern-free engine run. */
+  async tokenize(prompt: PromptInput, origin: RequestOrigin): Promise<{ tokens: number[]; strings: string[]; offsets?: readonly (readonly [number, number])[] } | undefined> {
+    if (typeof prompt !== 'string') return { tokens: [...prompt], strings: prompt.map(String) };
+    const result = await this.shortRequest<RunResult>({ type: 'run', prompt, patterns: false, topK: 1 }, origin);
+    if (!result) return undefined;
+    return { tokens: [...result.tokens], strings: [...(result.tokenStrings ?? result.tokens.map(String))], offsets: result.offsets };
+  }
+
+  /** A metric token: an id, or text that must tokenize to exactly one token (special tokens such as a BOS aside). */
+  async singleToken(token: ExperimentToken, role: string, origin: RequestOrigin): Promise<number | undefined> {
+    if (typeof token === 'number') return token;
+    if (this.modelValue && !this.modelValue.card.tokenizer && /^\d+$/.test(token)) return Number(token);
+    const encoded = await this.tokenize(token, origin);
+    if (!encoded) return undefined;
+    const own = encoded.tokens.map((id, i) => ({ id, text: encoded.strings[i]!, offset: encoded.offsets?.[i] })).filter((t) => !t.offset || t.offset[1] > t.offset[0]);
+    if (own.length !== 1) {
+      this.fail(`The ${role} "${token}" must be a single token, but the tokenizer splits it into ${own.length}: ${own.map((t) => JSON.stringify(t.text)).join(', ')}.`, origin);
+      return undefined;
+    }
+    return own[0]!.id;
+  }
+
+  /** The engine's metric for an experiment metric (text tokens resolved). */
+  async resolveMetric(metric: ExperimentMetric, origin: RequestOrigin): Promise<Metric | undefined> {
+    switch (metric.kind) {
+      case 'loss':
+        return { kind: 'loss' };
+      case 'logitDiff': {
+        const target = await this.singleToken(metric.target, 'target', origin);
+        const distractor = target === undefined ? undefined : await this.singleToken(metric.distractor, 'distractor', origin);
+        return target === undefined || distractor === undefined ? undefined : { kind: 'logitDiff', target, distractor };
+      }
+      case 'logit':
+      case 'prob': {
+        const target = await this.singleToken(metric.target, 'target', origin);
+        return target === undefined ? undefined : { kind: metric.kind, target };
+      }
+    }
+  }
+
+  /**
+   * Runs the prompt with and without the interventions (cancellable progress) and posts the
+   * metric before → after; undefined (error shown) on failure. `shownPrompt` names the prompt in the panel.
+   */
+  async ablate(spec: AblationSpec, origin: RequestOrigin = {}, shownPrompt?: string): Promise<{ result: AblationResult; tokens: number[]; results: ExperimentResults } | undefined> {
+    const model = this.modelValue;
+    if (!model || !this.requireModel(origin)) return undefined;
+    if (spec.interventions.length === 0) {
+      this.fail('Nothing to ablate: pick at least one head or layer.', origin);
+      return undefined;
+    }
+    const prompt = await this.tokenize(spec.prompt, origin);
+    const metric = prompt && (await this.resolveMetric(spec.metric, origin));
+    if (!prompt || !metric) return undefined;
+    let corrupted: number[] | undefined;
+    if (needsCorrupted(spec.interventions)) {
+      if (spec.corrupted === undefined) {
+        this.fail('Resample ablation needs a corrupted prompt of the same token length.', origin);
+        return undefined;
+      }
+      corrupted = (await this.tokenize(spec.corrupted, origin))?.tokens;
+      if (!corrupted) return undefined;
+      if (corrupted.length !== prompt.tokens.length) {
+        this.fail(`The corrupted prompt has ${corrupted.length} tokens and the prompt ${prompt.tokens.length}: resample ablation needs the same token length.`, origin);
+        return undefined;
+      }
+    }
+    const reference = spec.reference !== undefined ? (await this.tokenize(spec.reference, origin))?.tokens : undefined;
+    if (spec.reference !== undefined && !reference) return undefined;
+    const result = await this.longRequest<AblationResult>(
+      'Ablating',
+      { type: 'ablate', tokens: prompt.tokens, interventions: spec.interventions, metric, ...(corrupted ? { corrupted } : {}), ...(reference ? { reference } : {}) },
+      origin,
+      'ablation done',
+    );
+    if (!result || this.modelValue !== model) return undefined;
+    const results = ablationResultsJson(prompt.tokens, result);
+    const message: InterventionMessage = {
+      type: 'ablationResult',
+      resultId: ++this.resultCounter,
+      prompt: shownPrompt ?? (typeof spec.prompt === 'string' ? spec.prompt : prompt.strings.join('')),
+      tokenStrings: prompt.strings,
+      metricLabel: metricLabel(spec.metric),
+      result,
+      saveable: true,
+    };
+    const draft: ExperimentDraft = {
+      modelPath: model.path,
+      prompt: typeof spec.prompt === 'string' ? spec.prompt : [...spec.prompt],
+      ...(spec.corrupted !== undefined && corrupted ? { corrupted: typeof spec.corrupted === 'string' ? spec.corrupted : [...spec.corrupted] } : {}),
+      interventions: spec.interventions,
+      metric: spec.metric,
+      results,
+    };
+    this.interventionValue = { message, draft };
+    this.interventionEmitter.fire(message);
+    return { result, tokens: prompt.tokens, results };
+  }
+
+  /** An activation-patching sweep with cancellable progress; posts the grid. Undefined (error shown, or cancelled) on failure. */
+  async patch(spec: PatchSpec, origin: RequestOrigin = {}): Promise<{ result: PatchResult; results: ExperimentResults } | undefined> {
+    const model = this.modelValue;
+    if (!model || !this.requireModel(origin)) return undefined;
+    const clean = await this.tokenize(spec.clean, origin);
+    const corrupted = clean && (await this.tokenize(spec.corrupted, origin));
+    if (!clean || !corrupted) return undefined;
+    if (clean.tokens.length !== corrupted.tokens.length) {
+      this.fail(`The clean prompt has ${clean.tokens.length} tokens and the corrupted one ${corrupted.tokens.length}: patching needs the same token length.`, origin);
+      return undefined;
+    }
+    const metric = await this.resolveMetric(spec.metric, origin);
+    if (!metric) return undefined;
+    const result = await this.longRequest<PatchResult>(
+      `Patching ${spec.component}`,
+      { type: 'patch', clean: clean.tokens, corrupted: corrupted.tokens, component: spec.component, metric },
+      origin,
+      'patching done',
+    );
+    if (!result || this.modelValue !== model) return undefined;
+    const results = patchResultsJson(result);
+    const text = (p: PromptInput, strings: string[]) => (typeof p === 'string' ? p : strings.join(''));
+    const message: InterventionMessage = {
+      type: 'patchResult',
+      resultId: ++this.resultCounter,
+      clean: text(spec.clean, clean.strings),
+      corrupted: text(spec.corrupted, corrupted.strings),
+      metricLabel: metricLabel(spec.metric),
+      result,
+      saveable: true,
+    };
+    const copy = (p: PromptInput) => (typeof p === 'string' ? p : [...p]);
+    const draft: ExperimentDraft = { modelPath: model.path, prompt: copy(spec.clean), corrupted: copy(spec.corrupted), patch: { component: spec.component }, metric: spec.metric, results };
+    this.interventionValue = { message, draft };
+    this.interventionEmitter.fire(message);
+    return { result, results };
   }
 
   selectHead(layer: number, head: number): void {
@@ -259,7 +510,16 @@ export class ModelSession extends Disposable {
       return undefined;
     }
     const key = `attribution:${run.runId}:${position}:${target ?? ''}:${contrast ?? ''}`;
-    const body: EngineRequestBody = { type: 'attribution', tokens: run.result.tokens, position, ...(target !== undefined ? { target } : {}), ...(contrast !== undefined ? { contrast } : {}) };
+    // Under the same ablations as the run it explains.
+    const body: EngineRequestBody = {
+      type: 'attribution',
+      tokens: run.result.tokens,
+      position,
+      ...(target !== undefined ? { target } : {}),
+      ...(contrast !== undefined ? { contrast } : {}),
+      ...(run.ablations?.length ? { interventions: run.ablations } : {}),
+      ...(run.corrupted ? { corrupted: run.corrupted } : {}),
+    };
     const result = await this.cachedAnalysis(key, () => this.shortRequest<Attribution>(body, origin));
     return result && this.runValue === run ? result : undefined;
   }

@@ -7,9 +7,14 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../disposable';
 import type { ModelSession, SessionRun } from '../host/session';
-import type { CompositionScores, HeadScores } from '../protocol/engine';
+import type { CompositionScores, HeadScores, Intervention } from '../protocol/engine';
 import type { FromWebview, ToWebview } from '../protocol/webview';
 import { CODICONS_DIR, inspectorHtml } from './html';
+
+/** A short label of an ablated component for the views' marker: "1.2" (head), "attn 0", "mlp 1". */
+function ablatedLabel(i: Intervention): string {
+  return i.kind === 'head' ? `${i.layer}.${i.head}` : `${i.kind} ${i.layer}`;
+}
 
 export class InspectorView extends Disposable {
   private ready = false;
@@ -47,6 +52,8 @@ export class InspectorView extends Disposable {
     this.register(session.onDidFail(({ message }) => this.post({ type: 'error', message })));
     this.register(session.onDidComputeHeads((scores) => this.sendHeads(scores)));
     this.register(session.onDidComputeComposition((scores) => this.sendComposition(scores)));
+    this.register(session.onDidChangeAblations((interventions) => this.post({ type: 'ablations', interventions })));
+    this.register(session.onDidRunIntervention((message) => this.post(message)));
     this.register(
       session.onDidSelectHead(({ layer, head }) => {
         this.post({ type: 'selectHead', layer, head });
@@ -130,7 +137,8 @@ export class InspectorView extends Disposable {
       }
       case 'requestAttribution': {
         const attribution = await this.session.attribution(message.position, message.target, message.contrast);
-        if (attribution) this.post({ type: 'attribution', attribution });
+        const ablated = this.session.lastRun?.ablations?.map(ablatedLabel);
+        if (attribution) this.post({ type: 'attribution', attribution, ...(ablated?.length ? { ablated } : {}) });
         return;
       }
       case 'selectPair':
@@ -139,6 +147,12 @@ export class InspectorView extends Disposable {
         return;
       case 'save':
         await saveExport(message.fileName, message.data);
+        return;
+      case 'clearAblations':
+        void vscode.commands.executeCommand('circuitInspector.clearAblations');
+        return;
+      case 'saveExperiment':
+        void vscode.commands.executeCommand('circuitInspector.saveExperiment');
         return;
     }
   }
@@ -165,6 +179,9 @@ export class InspectorView extends Disposable {
     const prompt = this.prompt ?? this.session.lastRun?.prompt;
     if (prompt !== undefined) this.post({ type: 'prompt', text: prompt });
     if (this.session.lastRun) this.sendRun(this.session.lastRun);
+    this.post({ type: 'ablations', interventions: this.session.ablations });
+    const intervention = this.session.lastIntervention;
+    if (intervention) this.post(intervention.message);
     // Results the webview would otherwise ask for again; the most useful heads scores last (shown).
     for (const scores of this.session.cachedHeads()) this.sendHeads(scores);
     for (const scores of this.session.cachedComposition()) this.sendComposition(scores);
@@ -194,6 +211,7 @@ export class InspectorView extends Disposable {
       predictions: result.predictions,
       layers: card.layers,
       heads: card.heads,
+      ...(run.ablations?.length ? { ablated: run.ablations.map(ablatedLabel) } : {}),
     });
     // One message per layer keeps each message small and lets the first layers draw early.
     result.patterns?.forEach((data, layer) => this.post({ type: 'pattern', runId: run.runId, layer, data }));

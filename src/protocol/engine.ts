@@ -27,6 +27,13 @@ export type EngineRequest =
       readonly maxTokens?: number;
       /** How many top next-token predictions to return per position (default 10). */
       readonly topK?: number;
+      /**
+       * Run under these interventions (patterns, logits, losses and predictions all computed with
+       * them applied); `reference` and `corrupted` are the mean / resample sources as in 'ablate'.
+       */
+      readonly interventions?: readonly Intervention[];
+      readonly reference?: readonly number[];
+      readonly corrupted?: readonly number[];
     }
   /** QK/OV circuits of one head restricted to the given tokens (see CircuitsResult). */
   | { readonly type: 'circuits'; readonly id: number; readonly layer: number; readonly head: number; readonly tokens: readonly number[] }
@@ -49,6 +56,13 @@ export type EngineRequest =
       readonly contrast?: number;
       /** Predictions per layer for the logit lens (default 5). */
       readonly topK?: number;
+      /**
+       * Run under these interventions (patterns, logits, losses and predictions all computed with
+       * them applied); `reference` and `corrupted` are the mean / resample sources as in 'ablate'.
+       */
+      readonly interventions?: readonly Intervention[];
+      readonly reference?: readonly number[];
+      readonly corrupted?: readonly number[];
     }
   /**
    * Run the prompt with and without the interventions and evaluate the metric (see AblationResult).

@@ -2,7 +2,7 @@
  * Messages between the extension host and the inspector webview. The webview renders what it is
  * sent and computes nothing; tensors travel as typed arrays, one message per layer.
  */
-import type { Attribution, CircuitsResult, CompositionScores, HeadScores, ModelInfo, Predictions, SkipTrigrams, TensorRow, TensorStats } from './engine';
+import type { AblationResult, Attribution, CircuitsResult, CompositionScores, HeadScores, Intervention, ModelInfo, PatchResult, Predictions, SkipTrigrams, TensorRow, TensorStats } from './engine';
 
 /** The model card, as the engine reports it. */
 export type ModelCard = ModelInfo;
@@ -31,6 +31,8 @@ export type ToWebview =
       readonly predictions: Predictions;
       readonly layers: number;
       readonly heads: number;
+      /** Labels of the ablations the run was computed under (e.g. "1.2", "attn 0"); absent: none. */
+      readonly ablated?: readonly string[];
     }
   /** One layer's attention probabilities for run `runId`: [head, query, key] flattened. */
   | { readonly type: 'pattern'; readonly runId: number; readonly layer: number; readonly data: Float32Array }
@@ -47,11 +49,36 @@ export type ToWebview =
   /** Skip-trigram tables of the selected head for one token. */
   | { readonly type: 'skipTrigrams'; readonly tables: SkipTrigrams }
   /** Direct logit attribution and logit lens for the Attribution tab. */
-  | { readonly type: 'attribution'; readonly attribution: Attribution }
+  | { readonly type: 'attribution'; readonly attribution: Attribution; /** Labels of the ablations it was computed under; absent: none. */ readonly ablated?: readonly string[] }
   /** Show a tab (e.g. a palette command opened the panel on Heads). */
   | { readonly type: 'showTab'; readonly tab: string }
   /** A user-facing error to show in the panel. */
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** The session's active ablations (empty: none); runs from the panel and Analyze Selection apply them. */
+  | { readonly type: 'ablations'; readonly interventions: readonly Intervention[] }
+  /** An ablation run: the metric and top predictions at the last position, without → with the interventions. */
+  | {
+      readonly type: 'ablationResult';
+      /** Sequence number of intervention results (ablation and patch share it). */
+      readonly resultId: number;
+      readonly prompt: string;
+      readonly tokenStrings: readonly string[];
+      /** What the metric measures, in words ("loss", "logit( Paris)"). */
+      readonly metricLabel: string;
+      readonly result: AblationResult;
+      /** Whether the result can be saved as an experiment file. */
+      readonly saveable: boolean;
+    }
+  /** A patching sweep: the restored metric per [layer, position] or [layer, head]. */
+  | {
+      readonly type: 'patchResult';
+      readonly resultId: number;
+      readonly clean: string;
+      readonly corrupted: string;
+      readonly metricLabel: string;
+      readonly result: PatchResult;
+      readonly saveable: boolean;
+    };
 
 /** Webview → host. */
 export type FromWebview =
@@ -78,7 +105,11 @@ export type FromWebview =
   /** A composition cell was clicked: select the later head, mark the pair. */
   | { readonly type: 'selectPair'; readonly from: { readonly layer: number; readonly head: number }; readonly to: { readonly layer: number; readonly head: number } }
   /** Save an export (PNG bytes, or CSV/JSON text) through a save dialog. */
-  | { readonly type: 'save'; readonly fileName: string; readonly data: string | Uint8Array };
+  | { readonly type: 'save'; readonly fileName: string; readonly data: string | Uint8Array }
+  /** Clear every active ablation. */
+  | { readonly type: 'clearAblations' }
+  /** Save the last ablation or patching run as a `*.experiment.json` file. */
+  | { readonly type: 'saveExperiment' };
 
 /** What the webview keeps in getState/setState across hide/reload. */
 export interface WebviewState {

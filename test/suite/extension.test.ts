@@ -24,6 +24,14 @@ const COMMANDS = [
   'circuitInspector.findInductionHeads',
   'circuitInspector.showComposition',
   'circuitInspector.explainHead',
+  'circuitInspector.ablateHead',
+  'circuitInspector.ablateHeads',
+  'circuitInspector.ablateMlp',
+  'circuitInspector.ablateAttentionLayer',
+  'circuitInspector.clearAblations',
+  'circuitInspector.patchActivations',
+  'circuitInspector.saveExperiment',
+  'circuitInspector.runExperiment',
 ];
 const PANEL_VIEW_TYPE = 'circuitInspector.panel';
 const PATTERN_TOLERANCE = 1e-5;
@@ -387,5 +395,88 @@ suite('Circuit Inspector extension', () => {
     await editorWith(TEXT, 0, TEXT.length);
     const { run, patterns } = await analyze('Analyze Selection after Restart Engine');
     assertMatchesReference(run, patterns, textCase);
+  });
+  test('Ablate Attention Head (ablateHeads) posts the active ablations and an ablationResult whose metric moved; Clear Ablations clears them', async () => {
+    await ensureGpt2();
+    await editorWith(TEXT, 0, TEXT.length);
+    await analyze('Analyze Selection before ablating');
+    const since = log().length;
+    const command = startCommand('circuitInspector.ablateHeads', { heads: [{ layer: 1, head: 0 }, { layer: 0, head: 2 }], method: 'zero' });
+    const ablations = await waitFor((messages) => messages.find((m): m is Message<'ablations'> => m.type === 'ablations' && m.interventions.length > 0), { since, what: 'ablations message', command });
+    assert.deepEqual(
+      ablations.interventions.map((i) => (i.kind === 'head' ? `${i.layer}.${i.head}:${i.method}` : i.kind)),
+      ['1.0:zero', '0.2:zero'],
+      'the panel lists the ablated heads',
+    );
+    const result = await waitFor((messages) => messages.find((m): m is Message<'ablationResult'> => m.type === 'ablationResult'), { since, what: 'ablationResult message', command });
+    assert.equal(result.metricLabel, 'loss');
+    assert.ok(Number.isFinite(result.result.metricBefore) && Number.isFinite(result.result.metricAfter), `finite metrics (${result.result.metricBefore} → ${result.result.metricAfter})`);
+    assert.notEqual(result.result.metricAfter, result.result.metricBefore, 'ablating two heads changes the loss');
+    assert.equal(result.result.topAfter.ids.length, result.result.topBefore.ids.length, 'top predictions before and after');
+    await waitFor((messages) => messages.find((m) => m.type === 'showTab' && m.tab === 'interventions'), { since, what: 'showTab interventions', command });
+    await command.done;
+
+    // A run from the panel's side (Analyze Selection) applies the active ablations too.
+    const rerun = log().length;
+    await analyze('Analyze Selection under ablations');
+    await waitFor((messages) => messages.find((m): m is Message<'ablationResult'> => m.type === 'ablationResult'), { since: rerun, what: 'ablationResult after a run under ablations' });
+
+    const cleared = log().length;
+    await vscode.commands.executeCommand('circuitInspector.clearAblations');
+    await waitFor((messages) => messages.find((m) => m.type === 'ablations' && m.interventions.length === 0), { since: cleared, what: 'empty ablations message' });
+  });
+
+  test('Patch (circuitInspector.patch) posts a patchResult grid; patching the residual stream at layer 0 where the prompts differ restores the metric', async () => {
+    await ensureGpt2();
+    // Same token length; the one differing token is "+" → "-" (position 20 with the fixture's tokenizer).
+    const clean = 'function add(a, b) { return a + b; }';
+    const corrupted = 'function add(a, b) { return a - b; }';
+    const since = log().length;
+    // A last-position logit (the loss would score each run against its own next tokens, so no patch restores it).
+    const command = startCommand('circuitInspector.patch', { clean, corrupted, component: 'resid', metric: { kind: 'logit', target: 93 } });
+    const patched = await waitFor((messages) => messages.find((m): m is Message<'patchResult'> => m.type === 'patchResult'), { since, what: 'patchResult message', command });
+    await command.done;
+    const { result } = patched;
+    assert.equal(result.component, 'resid');
+    assert.ok(result.rows > 0 && result.cols > 0, `a ${result.rows} × ${result.cols} grid`);
+    assert.equal(result.values.length, result.rows * result.cols, 'rows × cols values');
+    assert.equal(result.labels.cols.length, result.cols);
+    const position = result.labels.cols.findIndex((label) => label.includes('+'));
+    assert.ok(position >= 0, `the clean prompt's "+" is a column (${result.labels.cols.join(' ')})`);
+    const restored = result.values[0 * result.cols + position]!;
+    assert.ok(Math.abs(restored - 1) <= 1e-4, `patching resid at layer 0, position ${position} restores the metric: ${restored}`);
+  });
+
+  test('Run experiment (CodeLens command) runs an experiment file and writes its results in place', async () => {
+    await ensureGpt2();
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? fs.mkdtempSync(path.join(os.tmpdir(), 'circuit-inspector-experiment-'));
+    const file = path.join(folder, `suite-${Date.now()}.experiment.json`);
+    const experiment = {
+      version: 1,
+      model: path.relative(folder, GPT2_DIR).split(path.sep).join('/'),
+      prompt: TEXT,
+      interventions: [{ kind: 'head', layer: 0, head: 1, method: 'zero' }],
+      metric: { kind: 'loss' },
+    };
+    fs.writeFileSync(file, `${JSON.stringify(experiment, null, 2)}\n`);
+    try {
+      const since = log().length;
+      const command = startCommand('circuitInspector.runExperiment', vscode.Uri.file(file));
+      await waitFor((messages) => messages.find((m) => m.type === 'ablationResult'), { since, what: 'ablationResult of the experiment', command });
+      await command.done;
+      const written = fs.readFileSync(file, 'utf8');
+      const json = JSON.parse(written) as Record<string, unknown> & { results?: { kind: string; metricBefore: number; metricAfter: number; tokens: number[] } };
+      assert.deepEqual(Object.keys(json), ['version', 'model', 'prompt', 'interventions', 'metric', 'results'], 'the other keys stay, results go last');
+      assert.equal(json.model, experiment.model, 'the model path is kept as written');
+      assert.equal(json.results?.kind, 'ablation');
+      assert.equal(json.results?.tokens.length, textCase.tokens.length, 'results name the prompt\'s tokens');
+      assert.notEqual(json.results?.metricAfter, json.results?.metricBefore, 'the ablation moved the loss');
+      assert.ok(written.startsWith('{\n  "version": 1,\n'), 'written as 2-space JSON');
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(file));
+      assert.ok(lenses?.some((lens) => lens.command?.command === 'circuitInspector.runExperiment'), 'the file shows a Run experiment CodeLens');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      fs.rmSync(file, { force: true });
+    }
   });
 });

@@ -14,6 +14,7 @@ import { EngineError } from '../../src/engine/errors';
 import { metricValues, patchSweep } from '../../src/engine/interventions';
 import { HOOK } from '../../src/engine/model/hooks';
 import { TransformerModel } from '../../src/engine/model/model';
+import { EngineService } from '../../src/engine/service';
 import { modelDir, readReference } from './helpers/fixtures';
 
 for (const name of ['gpt2', 'pythia'] as const) {
@@ -126,3 +127,33 @@ for (const name of ['gpt2', 'pythia'] as const) {
     });
   });
 }
+
+describe('engine service: ablate and patch requests', () => {
+  it('answers ablate and patch, reports progress and honours cancellation', async () => {
+    const service = new EngineService();
+    const progress: number[] = [];
+    let id = 1;
+    const ask = <T>(request: Record<string, unknown>, signal = new AbortController().signal) =>
+      service.handle({ ...request, id: id++ } as never, signal, (p) => progress.push(p.fraction)) as Promise<T>;
+    try {
+      await ask({ type: 'init', backend: 'wasm' });
+      await ask({ type: 'load', path: modelDir('gpt2') });
+      const tokens = readReference('gpt2').cases[0]!.tokens.slice(0, 6);
+      const corrupted = tokens.map((t, p) => (p === 2 ? (t + 1) % 300 : t));
+      const ablation = await ask<{ metricBefore: number; metricAfter: number; interventions: unknown[] }>({
+        type: 'ablate', tokens, interventions: [{ kind: 'attn', layer: 1, method: 'resample' }], metric: { kind: 'loss' }, corrupted,
+      });
+      assert.equal(ablation.interventions.length, 1);
+      assert.notEqual(ablation.metricAfter, ablation.metricBefore);
+      progress.length = 0;
+      const grid = await ask<{ rows: number; cols: number; values: Float32Array }>({ type: 'patch', clean: tokens, corrupted, component: 'heads', metric: { kind: 'prob', target: 3 } });
+      assert.equal(grid.values.length, grid.rows * grid.cols);
+      assert.equal(progress.at(-1), 1);
+      const controller = new AbortController();
+      controller.abort();
+      await assert.rejects(ask({ type: 'patch', clean: tokens, corrupted, component: 'resid', metric: { kind: 'loss' } }, controller.signal), (e: EngineError) => e.code === 'CANCELLED');
+    } finally {
+      await service.dispose();
+    }
+  });
+});

@@ -3,13 +3,13 @@
  * views read the state, nothing here touches the DOM. Stale pattern messages (an older runId) are
  * dropped; patterns that arrive before their run message wait for it.
  */
-import type { CircuitsResult, Predictions, TensorRow, TensorStats } from '../../src/protocol/engine';
+import type { CircuitsResult, Intervention, Predictions, TensorRow, TensorStats } from '../../src/protocol/engine';
 import type { EngineState, ModelCard, ToWebview, WebviewState } from '../../src/protocol/webview';
 import { analysisForNewModel, analysisForNewRun, failPending, initialAnalysis, reduceAnalysisAction, reduceAnalysisMessage, type AnalysisAction, type AnalysisState } from './analysisState';
 import { DEFAULT_HEAD_SORT } from './heads';
 import type { HeadRef, HoverDirection } from './layout';
 
-export const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions'] as const;
+export const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions', 'interventions'] as const;
 export type Tab = (typeof TABS)[number];
 
 export interface RunView {
@@ -22,6 +22,8 @@ export interface RunView {
   readonly heads: number;
   /** One [head, query, key] array per layer, undefined until its message arrives. */
   readonly patterns: readonly (Float32Array | undefined)[];
+  /** Labels of the ablations the run was computed under ("1.2", "attn 0"); absent: a clean run. */
+  readonly ablated?: readonly string[];
 }
 
 export interface ViewState extends AnalysisState {
@@ -47,7 +49,14 @@ export interface ViewState extends AnalysisState {
   readonly predictionPos?: number;
   /** A user-facing error, shown until dismissed or until the next success. */
   readonly error?: string;
+  /** The host session's active ablations (the header's "ablated" banner). */
+  readonly ablations: readonly Intervention[];
+  /** The latest ablation or patching result (the Interventions tab). */
+  readonly interventionResult?: InterventionResult;
 }
+
+/** An ablation or patching result as the host sent it. */
+export type InterventionResult = Extract<ToWebview, { type: 'ablationResult' | 'patchResult' }>;
 
 /** Actions from the page itself (user input), next to the host's messages. */
 export type UiAction =
@@ -77,6 +86,7 @@ export function initialState(saved?: WebviewState): ViewState {
     selected: { layer: saved?.layer ?? 0, head: saved?.head ?? 0 },
     tab: saved?.tab !== undefined && (TABS as readonly string[]).includes(saved.tab) ? (saved.tab as Tab) : 'prompt',
     hoverDirection: saved?.hoverDirection ?? 'query',
+    ablations: [],
     ...initialAnalysis(),
   };
 }
@@ -152,7 +162,9 @@ export function reduce(s: ViewState, a: Action): ViewState {
         modelPath: a.path,
         card: a.card,
         // A different model invalidates everything computed with the previous one.
-        ...(same ? {} : { tensors: [], stats: new Map(), statsPending: new Set(), run: undefined, early: new Map(), circuits: new Map(), predictionPos: undefined, ...analysisForNewModel(s) }),
+        ...(same
+          ? {}
+          : { tensors: [], stats: new Map(), statsPending: new Set(), run: undefined, early: new Map(), circuits: new Map(), predictionPos: undefined, interventionResult: undefined, ...analysisForNewModel(s) }),
         selected: clampHead(s.selected, a.card.layers, a.card.heads),
         error: undefined,
       };
@@ -186,6 +198,7 @@ export function reduce(s: ViewState, a: Action): ViewState {
           layers: a.layers,
           heads: a.heads,
           patterns,
+          ...(a.ablated?.length ? { ablated: a.ablated } : {}),
         },
         early,
         circuits: new Map(),
@@ -229,6 +242,13 @@ export function reduce(s: ViewState, a: Action): ViewState {
     }
     case 'error':
       return { ...s, error: a.message, requests: failPending(s.requests) };
+    case 'ablations':
+      return { ...s, ablations: a.interventions };
+    case 'ablationResult':
+    case 'patchResult':
+      // Results are numbered by the host: one finishing late never replaces a newer one.
+      if (s.interventionResult && a.resultId < s.interventionResult.resultId) return s;
+      return { ...s, interventionResult: a, error: undefined };
     case 'heads':
     case 'composition':
     case 'skipTrigrams':
@@ -312,6 +332,9 @@ const HOST_MESSAGES: ReadonlySet<string> = new Set<ToWebview['type']>([
   'attribution',
   'showTab',
   'error',
+  'ablations',
+  'ablationResult',
+  'patchResult',
 ]);
 
 /** A message from the host, by its `type` (anything else posted to the window is ignored). */

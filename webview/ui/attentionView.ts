@@ -30,6 +30,9 @@ export class AttentionView implements View {
   private preview: HeadRef | undefined;
   private shownKey = '';
 
+  /** "ablated: 1.2, 0.3" when the run was computed under ablations. */
+  private readonly ablatedMark = el('div', { class: 'ablated-mark', attrs: { role: 'status', title: 'Everything in this view is computed with these components ablated (Interventions tab)' } });
+
   constructor(private readonly ctx: AppContext) {
     this.grid = new AttentionGrid({
       palette: () => ctx.palette(),
@@ -93,6 +96,7 @@ export class AttentionView implements View {
     this.element = el(
       'div',
       { class: 'view attention-view' },
+      this.ablatedMark,
       el(
         'section',
         { class: 'section' },
@@ -120,6 +124,8 @@ export class AttentionView implements View {
 
   update(s: ViewState, prev: ViewState | undefined): void {
     const run = s.run;
+    this.ablatedMark.textContent = run?.ablated?.length ? `ablated: ${run.ablated.join(', ')}` : '';
+    show(this.ablatedMark, !!run?.ablated?.length);
     show(this.empty, !run);
     show(this.body, !!run);
     show(this.strip.element.parentElement!, !!run);

@@ -54,6 +54,9 @@ export class AttributionView implements View {
   private optionsFor = '';
   private tokens: readonly number[] | undefined;
 
+  /** "ablated: 1.2, 0.3" when the run was computed under ablations. */
+  private readonly ablatedMark = el('div', { class: 'ablated-mark', attrs: { role: 'status', title: 'Everything in this view is computed with these components ablated (Interventions tab)' } });
+
   constructor(private readonly ctx: AppContext) {
     this.strip = new TokenStrip({
       label: 'Pick the position to attribute',
@@ -124,7 +127,7 @@ export class AttributionView implements View {
       this.note.element,
       this.body,
     );
-    this.element = el('div', { class: 'view attribution-view' }, this.stripSection, this.empty, this.attributionSection, this.lensSection);
+    this.element = el('div', { class: 'view attribution-view' }, this.ablatedMark, this.stripSection, this.empty, this.attributionSection, this.lensSection);
     new ResizeObserver(() => this.layout()).observe(this.body);
   }
 
@@ -141,6 +144,8 @@ export class AttributionView implements View {
 
   update(s: ViewState): void {
     const run = s.run;
+    this.ablatedMark.textContent = run?.ablated?.length ? `ablated: ${run.ablated.join(', ')}` : '';
+    show(this.ablatedMark, !!run?.ablated?.length);
     show(this.empty, !run);
     for (const section of [this.stripSection, this.attributionSection, this.lensSection]) show(section, !!run);
     if (!run) return;

@@ -1,5 +1,6 @@
 /** The header: model name, engine state with its message and progress, and the error banner. */
 import { modelName } from '../lib/format';
+import { ablationBannerText } from '../lib/interventions';
 import type { ViewState } from '../lib/state';
 import type { AppContext } from './context';
 import { action, el, icon, show } from './dom';
@@ -17,6 +18,8 @@ export class Header {
   private readonly progress: HTMLElementTagNameMap['vscode-progress-bar'];
   private readonly banner: HTMLElement;
   private readonly bannerText: HTMLElement;
+  private readonly ablated: HTMLElement;
+  private readonly ablatedText: HTMLElement;
 
   constructor(private readonly ctx: AppContext) {
     this.name = el('span', { class: 'model-name' });
@@ -34,6 +37,18 @@ export class Header {
       this.bannerText,
       action('close', 'Dismiss', () => this.ctx.dispatch({ type: 'ui/dismissError' })),
     );
+    this.ablatedText = el('span', { class: 'ablated-text' });
+    this.ablated = el(
+      'div',
+      { class: 'ablated-banner', attrs: { role: 'status' } },
+      el('span', { class: 'ablated-tag', text: 'ablated' }),
+      this.ablatedText,
+      el('span', { class: 'spacer' }),
+      action('beaker', 'Show interventions', () => this.ctx.dispatch({ type: 'ui/tab', tab: 'interventions' })),
+      action('clear-all', 'Clear ablations', () => this.ctx.post({ type: 'clearAblations' })),
+    );
+    this.ablated.title =
+      'Runs apply these ablations: attention patterns, predictions, losses and attributions are computed with them (those views say “ablated: …”), and the Interventions tab shows the metric before → after. Runs made before a change keep the ablations they ran under; run again to update.';
     this.element = el(
       'header',
       { class: 'panel-header' },
@@ -47,6 +62,7 @@ export class Header {
         el('span', { class: 'status', attrs: { role: 'status', 'aria-live': 'polite' } }, this.stateIcon, this.stateText, this.message),
       ),
       el('div', { class: 'progress-slot' }, this.progress),
+      this.ablated,
       this.banner,
     );
   }
@@ -76,5 +92,7 @@ export class Header {
     }
     this.bannerText.textContent = s.error ?? '';
     show(this.banner, s.error !== undefined);
+    this.ablatedText.textContent = ablationBannerText(s.ablations);
+    show(this.ablated, s.ablations.length > 0);
   }
 }

@@ -37,6 +37,9 @@ export class PredictionsView implements View {
   private width = 0;
   private hovered: number | undefined;
 
+  /** "ablated: 1.2, 0.3" when the run was computed under ablations. */
+  private readonly ablatedMark = el('div', { class: 'ablated-mark', attrs: { role: 'status', title: 'Everything in this view is computed with these components ablated (Interventions tab)' } });
+
   constructor(private readonly ctx: AppContext) {
     this.strip = new TokenStrip({
       label: 'Prompt tokens, shaded by loss',
@@ -84,6 +87,7 @@ export class PredictionsView implements View {
     this.element = el(
       'div',
       { class: 'view predictions-view' },
+      this.ablatedMark,
       el(
         'section',
         { class: 'section' },
@@ -110,6 +114,8 @@ export class PredictionsView implements View {
 
   update(s: ViewState, prev: ViewState | undefined): void {
     const run = s.run;
+    this.ablatedMark.textContent = run?.ablated?.length ? `ablated: ${run.ablated.join(', ')}` : '';
+    show(this.ablatedMark, !!run?.ablated?.length);
     show(this.empty, !run);
     show(this.body, !!run);
     show(this.strip.element.parentElement!, !!run);

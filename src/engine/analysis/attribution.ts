@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Attribution } from '../../protocol/engine';
 import { EngineError } from '../errors';
 import { checkTokens } from '../model/forward';
-import { HOOK } from '../model/hooks';
+import { HOOK, type HookFn } from '../model/hooks';
 import { linear, normalize } from '../model/layers';
 import type { TransformerModel } from '../model/model';
 import type { ModelSpec } from '../model/spec';
@@ -45,6 +45,8 @@ export interface AttributionRequest {
   readonly contrast?: number;
   /** Predictions per layer for the logit lens (default 5). */
   readonly topK?: number;
+  /** Replace activations during the forward pass (e.g. ablationHooks' hooks); the attribution is of the hooked run. */
+  readonly hooks?: ReadonlyMap<string, HookFn>;
 }
 
 function checkRequest(spec: ModelSpec, request: AttributionRequest): void {
@@ -109,7 +111,7 @@ export async function attribution(model: TransformerModel, request: AttributionR
   const lensNames = lensHookNames(layers);
   const names = [...lensNames];
   for (let l = 0; l < layers; l++) names.push(HOOK.z(l), HOOK.attnOut(l), HOOK.mlpOut(l));
-  const result = await model.runWithCache(tokens, names, { logits: 'none', loss: false, signal });
+  const result = await model.run(tokens, { cache: names, hooks: request.hooks, logits: 'none', loss: false, signal });
   const outputs: tf.Tensor[] = [];
   try {
     const cache = result.cache;
