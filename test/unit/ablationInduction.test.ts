@@ -61,6 +61,7 @@ describe('ablating the induction circuit', { skip: present ? false : 'test/fixtu
         }
       }
       const worstOther = Math.max(0, ...otherRise);
+      if (process.env.SHOW_RISES) console.log(JSON.stringify({ method, base, circuitRise, otherRise }));
       assert.equal(circuitRise.length, 2);
       for (const rise of circuitRise) {
         assert.ok(rise > 0.2 && rise > 2 * worstOther, `circuit head raises the repeated-half loss by ${rise.toFixed(3)} nats; other heads at most ${worstOther.toFixed(3)} (base ${base.toFixed(3)})`);
