@@ -156,7 +156,8 @@ export class EngineService {
     const model = this.current();
     const ablation = await this.hooksFor(model, request.tokens, request, signal);
     try {
-      return await attribution(model, { ...request, hooks: ablation?.hooks }, signal);
+      const replacedAttnLayers = (request.interventions ?? []).filter((i) => i.kind === 'attn').map((i) => i.layer);
+      return await attribution(model, { ...request, hooks: ablation?.hooks, replacedAttnLayers }, signal);
     } finally {
       ablation?.dispose();
     }

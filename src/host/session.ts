@@ -18,6 +18,7 @@ import type {
   Metric,
   PatchComponent,
   PatchResult,
+  RandomRepeats,
   RunResult,
   SkipTrigrams,
   TensorRow,
@@ -464,9 +465,10 @@ export class ModelSession extends Disposable {
   async heads(source: 'prompt' | 'random', origin: RequestOrigin = { notify: false }): Promise<HeadScores | undefined> {
     if (!this.requireModel(origin)) return undefined;
     if (source === 'random') {
+      const random = this.randomRepeats();
       return this.cachedAnalysis(
-        'heads:random',
-        () => this.longRequest<HeadScores>('Scoring heads on repeated random tokens', { type: 'heads' }, origin, 'head scores ready'),
+        randomHeadsKey(random),
+        () => this.longRequest<HeadScores>('Scoring heads on repeated random tokens', { type: 'heads', random }, origin, 'head scores ready'),
         (scores) => this.headsEmitter.fire(scores),
       );
     }
@@ -529,7 +531,7 @@ export class ModelSession extends Disposable {
     const out: HeadScores[] = [];
     const run = this.runValue;
     const prompt = run && this.analysisResult<HeadScores>(`heads:prompt:${run.runId}`);
-    const random = this.analysisResult<HeadScores>('heads:random');
+    const random = this.modelValue && this.analysisResult<HeadScores>(randomHeadsKey(this.randomRepeats()));
     if (prompt) out.push(prompt);
     if (random) out.push(random);
     return out;
@@ -640,6 +642,13 @@ export class ModelSession extends Disposable {
     return pending;
   }
 
+  /** The detector settings, with the random half shortened so [BOS] + r + r fits the model's context. */
+  private randomRepeats(): RandomRepeats {
+    const { length, batch, seed } = readSettings().randomRepeats;
+    const context = this.modelValue?.card.context ?? Infinity;
+    return { length: Math.max(1, Math.min(length, Math.floor((context - 1) / 2))), batch, seed };
+  }
+
   private analysisResult<T>(key: string): T | undefined {
     return this.analysisResults.get(key) as T | undefined;
   }
@@ -648,7 +657,7 @@ export class ModelSession extends Disposable {
   private evictPerTokenAnalyses(): void {
     const current = this.runValue ? `heads:prompt:${this.runValue.runId}` : '';
     for (const map of [this.analysisCache, this.analysisResults]) {
-      for (const key of [...map.keys()]) if (key !== 'heads:random' && !key.startsWith('composition:') && key !== current) map.delete(key);
+      for (const key of [...map.keys()]) if (!key.startsWith('heads:random') && !key.startsWith('composition:') && key !== current) map.delete(key);
     }
   }
 
@@ -692,4 +701,9 @@ function answered<T>(value: T | undefined | null, body: EngineRequestBody): T {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Cache key of head scores on repeated random tokens with these settings. */
+function randomHeadsKey(random: RandomRepeats): string {
+  return `heads:random:${random.length}:${random.batch}:${random.seed}`;
 }

@@ -111,4 +111,14 @@ describe('runs and attribution under ablations (gpt2 fixture)', () => {
     const sum = attr.embed + attr.attn.reduce((a, b) => a + b, 0) + attr.mlp.reduce((a, b) => a + b, 0) + attr.unembedBias!;
     assert.ok(Math.abs(sum - attr.logit!) <= 1e-4, 'the decomposition still sums to the logit');
   });
+
+  it('an ablated attention layer gets no per-head split: its heads read 0 and the layer sum stays whole', async () => {
+    const { nHeads } = model.spec;
+    const position = tokens.length - 1;
+    const attr = await ask<Attribution>({ type: 'attribution', tokens, position, interventions: [{ kind: 'attn', layer: 0, method: 'mean' }] });
+    assert.ok(Array.from(attr.heads.slice(0, nHeads)).every((v) => v === 0), 'layer 0 heads read 0');
+    assert.ok(Math.abs(attr.attnBias![0]! - attr.attn[0]!) <= 1e-6, 'layer 0 is reported whole');
+    const layer1 = Array.from(attr.heads.slice(nHeads, 2 * nHeads)).reduce((a, b) => a + b, 0) + attr.attnBias![1]!;
+    assert.ok(Math.abs(layer1 - attr.attn[1]!) <= 1e-4, 'layer 1 still splits into its heads');
+  });
 });

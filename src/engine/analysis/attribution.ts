@@ -47,6 +47,12 @@ export interface AttributionRequest {
   readonly topK?: number;
   /** Replace activations during the forward pass (e.g. ablationHooks' hooks); the attribution is of the hooked run. */
   readonly hooks?: ReadonlyMap<string, HookFn>;
+  /**
+   * Layers whose whole attention output the hooks replace (attention-layer ablations): their heads'
+   * z no longer adds up to the output, so those layers get no per-head split — the whole layer's
+   * contribution is reported in attnBias and their heads read 0.
+   */
+  readonly replacedAttnLayers?: readonly number[];
 }
 
 function checkRequest(spec: ModelSpec, request: AttributionRequest): void {
@@ -141,7 +147,13 @@ export async function attribution(model: TransformerModel, request: AttributionR
 
       const headRows: tf.Tensor[] = [];
       const biasRows: tf.Tensor[] = [];
+      const replaced = new Set(request.replacedAttnLayers ?? []);
       for (let l = 0; l < layers; l++) {
+        if (replaced.has(l)) {
+          headRows.push(tf.zeros([heads]));
+          biasRows.push(tf.reshape(tf.slice(attn, [l], [1]), []));
+          continue;
+        }
         const { attn: w, ln1 } = weights.blocks[l]!;
         const wOu = tf.reshape(tf.sum(tf.mul(w.wO, u), 1), [heads, dHead]); // W_O^h u per head [head, d_head]
         // Folded value bias b_V + ln1.b · W_V per kv head, repeated for the query heads reading it.
