@@ -4,41 +4,14 @@
  * every kind of bad input.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { maxAbsDiff, modelDir, readReference } from './helpers/fixtures';
+import { SKIP_WITHOUT_CLI, assertUserError, cli } from './helpers/cli';
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A user error: exit code 1, exactly one line on stderr naming `mention`, no stack trace. */
-function assertUserError(result: CliResult, mention: RegExp): void {
-  assert.equal(result.code, 1, `exit code (stderr: ${result.stderr})`);
-  const lines = result.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
-  assert.match(lines[0]!, mention);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-  assert.equal(result.stdout, '');
-}
-
-describe('circuit-inspector CLI', { skip: existsSync(CLI) ? false : 'dist/cli.js not built (npm run build)' }, () => {
+describe('circuit-inspector CLI', { skip: SKIP_WITHOUT_CLI }, () => {
   let tmp = '';
   before(async () => {
     tmp = await mkdtemp(path.join(tmpdir(), 'cli-test-'));

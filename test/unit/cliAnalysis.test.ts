@@ -4,39 +4,13 @@
  * (test/fixtures/circuits), and one line on stderr with exit code 1 for bad input.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { eigenvalueError, readCircuitGolden } from './helpers/circuitGolden';
 import { maxAbsDiff, modelDir } from './helpers/fixtures';
+import { SKIP_WITHOUT_CLI, assertUserError, cli } from './helpers/cli';
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
 const TOLERANCE = 1e-4;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A user error: exit code 1, exactly one line on stderr naming `mention`, no stack trace, nothing on stdout. */
-function assertUserError(result: CliResult, mention: RegExp): void {
-  assert.equal(result.code, 1, `exit code (stderr: ${result.stderr})`);
-  const lines = result.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
-  assert.match(lines[0]!, mention);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-  assert.equal(result.stdout, '');
-}
 
 /** Largest |actual − expected| / max(1, |expected|) over two equally shaped matrices (as circuits.test.ts). */
 function maxScaledDiff(actual: number[][], expected: number[][]): number {
@@ -49,7 +23,7 @@ function shape(value: unknown): number[] {
   return Array.isArray(value) ? [value.length, ...shape(value[0])] : [];
 }
 
-describe('circuit-inspector composition and circuits', { skip: existsSync(CLI) ? false : 'dist/cli.js not built (npm run build)' }, () => {
+describe('circuit-inspector composition and circuits', { skip: SKIP_WITHOUT_CLI }, () => {
   it('composition prints q, k, v as [layer1][head1][layer2][head2] with TransformerLens\'s scores', async () => {
     const golden = readCircuitGolden('gpt2');
     const result = await cli('composition', modelDir('gpt2'), '--backend', 'wasm');

@@ -4,8 +4,7 @@
  * detection patterns themselves, the engine service's `heads` request and the `heads` CLI.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +17,7 @@ import { TransformerModel } from '../../src/engine/model/model';
 import { EngineService } from '../../src/engine/service';
 import type { HeadScores } from '../../src/protocol/engine';
 import { FIXTURES_DIR, modelDir } from './helpers/fixtures';
+import { SKIP_WITHOUT_CLI, cli } from './helpers/cli';
 
 type Table = number[][];
 interface GoldenScores {
@@ -212,17 +212,7 @@ describe('head scores: bad input, cancellation, the engine service', () => {
   });
 });
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-describe('circuit-inspector heads', { skip: existsSync(CLI) ? false : 'dist/cli.js not built (npm run build)' }, () => {
+describe('circuit-inspector heads', { skip: SKIP_WITHOUT_CLI }, () => {
   const KEYS = ['layer', 'head', 'previousToken', 'duplicateToken', 'induction', 'sink', 'copyingOV', 'copyingQK'];
 
   it('scores every head on repeated random tokens, matching TransformerLens', async () => {

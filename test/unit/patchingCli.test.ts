@@ -4,8 +4,6 @@
  * exit code 1 for bad input, and experiment files whose results are written back in place.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -14,34 +12,12 @@ import { initBackend } from '../../src/engine/backend';
 import { ablate, patchSweep } from '../../src/engine/interventions';
 import { TransformerModel } from '../../src/engine/model/model';
 import { modelDir } from './helpers/fixtures';
+import { SKIP_WITHOUT_CLI, assertUserError, cli } from './helpers/cli';
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
 const CLEAN = 'hello world, hello';
 const CORRUPTED = 'hello worms, hello';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function assertUserError(result: CliResult, mention: RegExp): void {
-  assert.equal(result.code, 1, `exit code (stderr: ${result.stderr})`);
-  const lines = result.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
-  assert.match(lines[0]!, mention);
-  assert.equal(result.stdout, '');
-}
-
-describe('circuit-inspector ablations, patching and experiments', { skip: existsSync(CLI) ? false : 'dist/cli.js not built (npm run build)' }, () => {
+describe('circuit-inspector ablations, patching and experiments', { skip: SKIP_WITHOUT_CLI }, () => {
   let tmp = '';
   let model: TransformerModel;
   const gpt2 = modelDir('gpt2');
