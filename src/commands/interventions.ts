@@ -57,20 +57,15 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
     const view = panel.show();
     view.showTab('interventions');
     const run = session.lastRun;
-    if (!run) {
-      const prompt = readSettings().defaultPrompt;
-      view.setPrompt(prompt);
-      // The run applies the active ablations and posts the result.
-      if (!(await session.run(prompt, undefined, origin))) return undefined;
-      return session.lastIntervention?.message.type === 'ablationResult' ? session.lastIntervention.message.result : undefined;
-    }
-    const done = await session.ablate(
-      { prompt: run.result.tokens, interventions: session.ablations, metric: { kind: 'loss' }, corrupted: session.ablationCorrupted },
-      origin,
-      run.prompt,
-    );
-    if (done) announce(done.result);
-    return done?.result;
+    const prompt = run?.prompt ?? readSettings().defaultPrompt;
+    if (!run) view.setPrompt(prompt);
+    // Rerunning the prompt computes every view (attention, predictions, attribution) under the
+    // active ablations, and posts the metric before → after.
+    if (!(await session.run(prompt, run?.source, origin))) return undefined;
+    const message = session.lastIntervention?.message;
+    const result = message?.type === 'ablationResult' ? message.result : undefined;
+    if (result) announce(result);
+    return result;
   }
 
   function announce(result: AblationResult): void {
@@ -170,10 +165,14 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       if (!method) return undefined;
       return apply(picked.map(({ value }) => ({ kind: 'attn', layer: value, method: method.method })), method.corrupted);
     }),
-    vscode.commands.registerCommand('circuitInspector.clearAblations', () => {
+    vscode.commands.registerCommand('circuitInspector.clearAblations', async () => {
       const count = session.ablations.length;
       session.clearAblations();
-      if (count > 0) void vscode.window.setStatusBarMessage(`Circuit Inspector: cleared ${count} ablation${count === 1 ? '' : 's'}`, 3000);
+      if (count === 0) return;
+      void vscode.window.setStatusBarMessage(`Circuit Inspector: cleared ${count} ablation${count === 1 ? '' : 's'}`, 3000);
+      // Back to the clean model in every view.
+      const run = session.lastRun;
+      if (run) await session.run(run.prompt, run.source, origin);
     }),
     vscode.commands.registerCommand('circuitInspector.patchActivations', async () => {
       if (!(await ensureModel(session, panel, 'patch its activations'))) return;

@@ -5,24 +5,15 @@
  */
 import type { AblationMethod, Intervention, Metric } from '../protocol/engine';
 import type { ExperimentMetric } from '../protocol/experiment';
+import { interventionLabel } from '../protocol/interventions';
+
+export { interventionLabel };
 
 export const ABLATION_METHODS: readonly { readonly method: AblationMethod; readonly label: string; readonly detail: string }[] = [
   { method: 'zero', label: 'Zero', detail: 'Replace the activation with 0' },
   { method: 'mean', label: 'Mean', detail: 'Replace it with its mean over the prompt’s positions' },
   { method: 'resample', label: 'Resample', detail: 'Replace it with its activation on a corrupted prompt of the same token length' },
 ];
-
-/** "L1H2 zero", "attn L1 mean", "MLP L0 resample". */
-export function interventionLabel(i: Intervention): string {
-  switch (i.kind) {
-    case 'head':
-      return `L${i.layer}H${i.head} ${i.method}`;
-    case 'attn':
-      return `attn L${i.layer} ${i.method}`;
-    case 'mlp':
-      return `MLP L${i.layer} ${i.method}`;
-  }
-}
 
 /** The component an intervention replaces (two interventions on one component: the later wins). */
 export function interventionKey(i: Intervention): string {

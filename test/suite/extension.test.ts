@@ -414,6 +414,9 @@ suite('Circuit Inspector extension', () => {
     assert.notEqual(result.result.metricAfter, result.result.metricBefore, 'ablating two heads changes the loss');
     assert.equal(result.result.topAfter.ids.length, result.result.topBefore.ids.length, 'top predictions before and after');
     await waitFor((messages) => messages.find((m) => m.type === 'showTab' && m.tab === 'interventions'), { since, what: 'showTab interventions', command });
+    // Every view re-renders under the ablations: the prompt is run again, marked as ablated.
+    const ablatedRun = await waitFor((messages) => messages.find((m): m is Message<'run'> => m.type === 'run' && (m.ablated?.length ?? 0) > 0), { since, what: 'a run marked ablated', command });
+    assert.deepEqual([...(ablatedRun.ablated ?? [])].sort(), ['0.2', '1.0'].sort().map((label) => ablatedRun.ablated!.find((a) => a.includes(label))!).sort(), 'the run names the ablated heads');
     await command.done;
 
     // A run from the panel's side (Analyze Selection) applies the active ablations too.
@@ -424,6 +427,7 @@ suite('Circuit Inspector extension', () => {
     const cleared = log().length;
     await vscode.commands.executeCommand('circuitInspector.clearAblations');
     await waitFor((messages) => messages.find((m) => m.type === 'ablations' && m.interventions.length === 0), { since: cleared, what: 'empty ablations message' });
+    await waitFor((messages) => messages.find((m) => m.type === 'run' && !(m.ablated?.length)), { since: cleared, what: 'a clean run after clearing' });
   });
 
   test('Patch (circuitInspector.patch) posts a patchResult grid; patching the residual stream at layer 0 where the prompts differ restores the metric', async () => {

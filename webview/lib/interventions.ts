@@ -3,18 +3,10 @@
  * predictions before → after an ablation with what changed, and the patching grid's scale. Pure.
  */
 import type { Intervention, PatchResult, TokenList } from '../../src/protocol/engine';
+import { interventionLabel } from '../../src/protocol/interventions';
 
 /** "L1H2 zero", "attn L1 mean", "MLP L0 resample" (as the host labels them). */
-export function interventionLabel(i: Intervention): string {
-  switch (i.kind) {
-    case 'head':
-      return `L${i.layer}H${i.head} ${i.method}`;
-    case 'attn':
-      return `attn L${i.layer} ${i.method}`;
-    case 'mlp':
-      return `MLP L${i.layer} ${i.method}`;
-  }
-}
+export { interventionLabel };
 
 /** The header banner's text: "Ablated (2): L0H1 zero, MLP L1 mean", or '' with none. */
 export function ablationBannerText(interventions: readonly Intervention[]): string {

@@ -23,7 +23,7 @@ import type { Attribution } from '../../src/protocol/engine';
 import { BarChart } from './barChart';
 import type { AppContext, View } from './context';
 import { RequestNote, select, type SelectControl } from './controls';
-import { action, clear, el, show } from './dom';
+import { action, clear, el, show, twoColumns } from './dom';
 import { HeatmapView } from './heatmap';
 import { LogitLens } from './logitLens';
 import { TokenStrip } from './tokenStrip';
@@ -134,9 +134,7 @@ export class AttributionView implements View {
   private layout(): void {
     const width = this.body.clientWidth;
     if (width <= 0) return;
-    const side = width >= 820;
-    this.body.classList.toggle('two-columns', side);
-    const w = side ? Math.floor((width - 24) / 2) : width;
+    const w = twoColumns(this.body, width, 820);
     this.components.setWidth(w);
     this.heads.setWidth(w);
     this.headMap.setWidth(w);

@@ -6,8 +6,8 @@
 import { cssColor, type Palette } from '../lib/color';
 import { formatNumber } from '../lib/format';
 import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas } from './canvas';
-import { action, el, show } from './dom';
-import { placeTooltip } from './heatmap';
+import { changedWidth, chartHeader, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
+import { el, show } from './dom';
 import type { Post } from './vscode';
 
 export interface BarItem {
@@ -36,8 +36,7 @@ const VALUE_ROOM = 52;
 
 export class BarChart {
   readonly element: HTMLElement;
-  private readonly titleEl: HTMLElement;
-  private readonly subtitleEl: HTMLElement;
+  private readonly header: ChartHeader;
   private readonly canvas: HTMLCanvasElement;
   private readonly tooltip: HTMLElement;
   private readonly stage: HTMLElement;
@@ -49,19 +48,15 @@ export class BarChart {
   private marked: number | undefined;
 
   constructor(private readonly options: BarChartOptions) {
-    this.titleEl = el('span', { class: 'heatmap-title' });
-    this.subtitleEl = el('span', { class: 'heatmap-subtitle' });
-    this.actions = el(
-      'span',
-      { class: 'heatmap-actions' },
-      action('file-media', 'Export PNG', () => void this.exportPng()),
-      action('table', 'Export CSV', () => this.exportCsv()),
+    this.header = chartHeader(
+      () => void this.exportPng(),
+      () => this.exportCsv(),
     );
+    this.actions = this.header.actions;
     this.canvas = el('canvas', { class: 'bar-chart', attrs: { role: 'img' } });
-    this.tooltip = el('div', { class: 'tooltip', attrs: { role: 'tooltip' } });
-    this.tooltip.hidden = true;
+    this.tooltip = tooltipElement();
     this.stage = el('div', { class: 'heatmap-stage bar-stage' }, this.canvas, this.tooltip);
-    this.element = el('section', { class: 'heatmap' }, el('div', { class: 'heatmap-header' }, this.titleEl, this.subtitleEl, el('span', { class: 'spacer' }), this.actions), this.stage);
+    this.element = el('section', { class: 'heatmap' }, this.header.element, this.stage);
     this.stage.addEventListener('mousemove', (e) => this.onMove(e));
     this.stage.addEventListener('mouseleave', () => this.onMove(undefined));
     this.stage.addEventListener('click', (e) => {
@@ -71,9 +66,7 @@ export class BarChart {
   }
 
   setTitle(title: string, subtitle = ''): void {
-    this.titleEl.textContent = title;
-    this.subtitleEl.textContent = subtitle;
-    this.canvas.setAttribute('aria-label', subtitle ? `${title}, ${subtitle}` : title);
+    setChartTitle(this.header, this.canvas, title, subtitle);
   }
 
   setData(data: BarData | undefined): void {
@@ -86,8 +79,8 @@ export class BarChart {
   }
 
   setWidth(width: number): void {
-    const w = Math.floor(width);
-    if (w === this.width || w <= 0) return;
+    const w = changedWidth(this.width, width);
+    if (w === undefined) return;
     this.width = w;
     this.draw();
   }
@@ -108,9 +101,7 @@ export class BarChart {
     const height = d.bars.length * ROW + 8;
     sizeCanvas(this.canvas, width, height, dpr);
     const ctx = context2d(this.canvas);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = cssColor(p.background);
-    ctx.fillRect(0, 0, width, height);
+    paintBackground(ctx, dpr, p.background, width, height);
     ctx.font = canvasFont(LABEL_PX, p.monoFont);
     this.labelWidth = Math.ceil(Math.min(120, d.bars.reduce((m, b) => Math.max(m, ctx.measureText(b.label).width), 0))) + 10;
     let max = 0;
@@ -167,10 +158,7 @@ export class BarChart {
       return;
     }
     const b = d.bars[i]!;
-    const line = (k: string, v: string) => el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: k }), el('span', { class: 'tooltip-value', text: v }));
-    this.tooltip.replaceChildren(line('Component', b.label), line(d.valueName, formatNumber(b.value)));
-    this.tooltip.hidden = false;
-    placeTooltip(this.tooltip, e);
+    showTooltip(this.tooltip, [tooltipRow('Component', b.label), tooltipRow(d.valueName, formatNumber(b.value))], e);
   }
 
   async exportPng(): Promise<void> {

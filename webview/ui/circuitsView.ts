@@ -9,7 +9,7 @@ import { exportBaseName, headName } from '../lib/format';
 import { selectedCircuits, type ViewState } from '../lib/state';
 import type { CircuitsResult } from '../../src/protocol/engine';
 import type { AppContext, View } from './context';
-import { el, show } from './dom';
+import { el, show, twoColumns } from './dom';
 import { HeatmapView } from './heatmap';
 import { SkipTrigramsSection } from './skipTrigramsSection';
 import { SpectrumSection } from './spectrumSection';
@@ -54,9 +54,7 @@ export class CircuitsView implements View {
   private layout(): void {
     const width = this.body.clientWidth;
     if (width <= 0) return;
-    const twoColumns = width >= 900;
-    this.body.classList.toggle('two-columns', twoColumns);
-    const w = twoColumns ? Math.floor((width - 24) / 2) : width;
+    const w = twoColumns(this.body, width, 900);
     this.qk.setWidth(w);
     this.ov.setWidth(w);
     this.pos.setWidth(w);

@@ -53,3 +53,10 @@ export function clear(node: Node): void {
 export function show(node: HTMLElement, visible: boolean): void {
   node.hidden = !visible;
 }
+
+/** Lays `body` out in two columns when `width` is at least `minWidth`; the width each chart gets. */
+export function twoColumns(body: HTMLElement, width: number, minWidth: number): number {
+  const side = width >= minWidth;
+  body.classList.toggle('two-columns', side);
+  return side ? Math.floor((width - 24) / 2) : width;
+}

@@ -12,7 +12,7 @@ import type { ViewState } from '../lib/state';
 import type { HeadScores } from '../../src/protocol/engine';
 import type { AppContext, View } from './context';
 import { radioGroup, RequestNote, select, type Control } from './controls';
-import { action, el, show } from './dom';
+import { action, el, show, twoColumns } from './dom';
 import { HeatmapView, type CellMark } from './heatmap';
 import { HeadsTable } from './headsTable';
 import { ScatterPlot } from './scatterPlot';
@@ -115,9 +115,7 @@ export class HeadsView implements View {
   private layout(): void {
     const width = this.body.clientWidth;
     if (width <= 0) return;
-    const side = width >= 820;
-    this.body.classList.toggle('two-columns', side);
-    const w = side ? Math.floor((width - 24) / 2) : width;
+    const w = twoColumns(this.body, width, 820);
     this.heatmap.setWidth(w);
     this.scatter.setWidth(w);
   }

@@ -11,11 +11,13 @@ import { causalMask, drawCells } from '../lib/raster';
 import { scaleIndex, scaleLut, type HeatScale } from '../lib/scale';
 import { tokenLabel, visibleWhitespace } from '../lib/tokens';
 import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas, stackCanvases } from './canvas';
-import { action, el, show } from './dom';
+import { changedWidth, chartHeader, clearCanvas, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
+import { el, show } from './dom';
 import { drawLegend } from './legend';
 import type { Post } from './vscode';
 
 export type { HeatScale } from '../lib/scale';
+export { placeTooltip } from './chartParts';
 
 export interface HeatmapData {
   readonly values: ArrayLike<number>;
@@ -73,8 +75,7 @@ const MAX_LABEL_CHARS = 14;
 
 export class HeatmapView {
   readonly element: HTMLElement;
-  private readonly titleEl: HTMLElement;
-  private readonly subtitleEl: HTMLElement;
+  private readonly header: ChartHeader;
   private readonly stage: HTMLElement;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
@@ -93,25 +94,21 @@ export class HeatmapView {
   private marks: readonly CellMark[] = [];
 
   constructor(private readonly options: HeatmapOptions) {
-    this.titleEl = el('span', { class: 'heatmap-title' });
-    this.subtitleEl = el('span', { class: 'heatmap-subtitle' });
-    this.actions = el(
-      'span',
-      { class: 'heatmap-actions' },
-      action('file-media', 'Export PNG', () => void this.exportPng()),
-      action('table', 'Export CSV', () => this.exportCsv()),
+    this.header = chartHeader(
+      () => void this.exportPng(),
+      () => this.exportCsv(),
     );
+    this.actions = this.header.actions;
     this.base = el('canvas', { class: 'heatmap-canvas' });
     this.overlay = el('canvas', { class: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
-    this.tooltip = el('div', { class: 'tooltip', attrs: { role: 'tooltip' } });
-    this.tooltip.hidden = true;
+    this.tooltip = tooltipElement();
     this.stage = el('div', { class: 'heatmap-stage' }, this.base, this.overlay, this.tooltip);
     this.legend = el('canvas', { class: 'legend' });
     this.emptyEl = el('div', { class: 'empty-note' });
     this.element = el(
       'section',
       { class: options.inlineSubtitle ? 'heatmap inline-subtitle' : 'heatmap' },
-      el('div', { class: 'heatmap-header' }, this.titleEl, this.subtitleEl, el('span', { class: 'spacer' }), this.actions),
+      this.header.element,
       this.emptyEl,
       this.stage,
       this.legend,
@@ -147,9 +144,7 @@ export class HeatmapView {
   }
 
   setTitle(title: string, subtitle = ''): void {
-    this.titleEl.textContent = title;
-    this.subtitleEl.textContent = subtitle;
-    this.base.setAttribute('aria-label', subtitle ? `${title}, ${subtitle}` : title);
+    setChartTitle(this.header, this.base, title, subtitle);
   }
 
   /** New numbers (or none, with a note saying why). Redraws. */
@@ -171,8 +166,8 @@ export class HeatmapView {
 
   /** Width available to the heatmap (CSS pixels). Redraws when it changed. */
   setWidth(width: number): void {
-    const w = Math.floor(width);
-    if (w === this.width || w <= 0) return;
+    const w = changedWidth(this.width, width);
+    if (w === undefined) return;
     this.width = w;
     this.draw();
   }
@@ -210,9 +205,7 @@ export class HeatmapView {
     this.geometry = g;
     sizeCanvas(this.base, g.width, g.height, dpr);
     sizeCanvas(this.overlay, g.width, g.height, dpr);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = cssColor(p.background);
-    ctx.fillRect(0, 0, g.width, g.height);
+    paintBackground(ctx, dpr, p.background, g.width, g.height);
 
     // Cells: one pixel per value, scaled up crisp.
     this.cellCanvas.width = d.cols;
@@ -288,8 +281,7 @@ export class HeatmapView {
     const p = this.options.palette();
     const dpr = devicePixelRatio();
     const ctx = context2d(this.overlay);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    clearCanvas(ctx);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const area = { x: g.left, y: g.top, w: d.cols * g.cell, h: d.rows * g.cell };
     const h = this.highlight;
@@ -404,16 +396,16 @@ export class HeatmapView {
     }
     const v = d.values[d.offset + cell.row * d.cols + cell.col]!;
     const masked = this.isMasked(cell.row, cell.col);
-    const line = (name: string, value: string, index?: number) =>
-      el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: name }), el('span', { class: 'tooltip-value', text: value }), index === undefined ? null : el('span', { class: 'tooltip-index', text: `#${index}` }));
-    this.tooltip.replaceChildren(
-      line(d.rowTitle, visibleWhitespace(d.rowLabels[cell.row] ?? String(cell.row)), cell.row),
-      line(d.colTitle, visibleWhitespace(d.colLabels[cell.col] ?? String(cell.col)), cell.col),
-      line(d.valueName, masked ? (d.maskedText ?? 'masked') : formatNumber(v)),
-      ...(masked ? [] : (d.describe?.(cell.row, cell.col) ?? []).map(([k, value]) => line(k, value))),
+    showTooltip(
+      this.tooltip,
+      [
+        tooltipRow(d.rowTitle, visibleWhitespace(d.rowLabels[cell.row] ?? String(cell.row)), cell.row),
+        tooltipRow(d.colTitle, visibleWhitespace(d.colLabels[cell.col] ?? String(cell.col)), cell.col),
+        tooltipRow(d.valueName, masked ? (d.maskedText ?? 'masked') : formatNumber(v)),
+        ...(masked ? [] : (d.describe?.(cell.row, cell.col) ?? []).map(([k, value]) => tooltipRow(k, value))),
+      ],
+      e,
     );
-    this.tooltip.hidden = false;
-    placeTooltip(this.tooltip, e);
   }
 
   /** The figure with its legend, as PNG bytes posted in a `save` message. */
@@ -436,14 +428,4 @@ export class HeatmapView {
   get canvas(): HTMLCanvasElement {
     return this.base;
   }
-}
-
-/** Puts a tooltip (position: fixed) beside the pointer, flipped to stay inside the window. */
-export function placeTooltip(tooltip: HTMLElement, e: MouseEvent): void {
-  const w = tooltip.offsetWidth;
-  const h = tooltip.offsetHeight;
-  const left = e.clientX + 16 + w > window.innerWidth ? Math.max(0, e.clientX - 12 - w) : e.clientX + 16;
-  const top = e.clientY + 16 + h > window.innerHeight ? Math.max(0, e.clientY - 12 - h) : e.clientY + 16;
-  tooltip.style.left = `${left}px`;
-  tooltip.style.top = `${top}px`;
 }

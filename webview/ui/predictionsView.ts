@@ -10,7 +10,7 @@ import { tokenSegments, tokenLabel, visibleWhitespace } from '../lib/tokens';
 import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas } from './canvas';
 import type { AppContext, View } from './context';
 import { action, clear, el, show } from './dom';
-import { placeTooltip } from './heatmap';
+import { showTooltip, tooltipElement, tooltipRow } from './chartParts';
 import { TokenStrip } from './tokenStrip';
 
 /** A token's text with visible whitespace, as DOM. */
@@ -50,8 +50,7 @@ export class PredictionsView implements View {
     this.table = el('tbody');
     this.actual = el('div', { class: 'actual-next' });
     this.chart = el('canvas', { class: 'loss-chart', attrs: { role: 'img', 'aria-label': 'Loss of each token' } });
-    this.tooltip = el('div', { class: 'tooltip', attrs: { role: 'tooltip' } });
-    this.tooltip.hidden = true;
+    this.tooltip = tooltipElement();
     this.chartStage = el('div', { class: 'heatmap-stage chart-stage' }, this.chart, this.tooltip);
     this.meanLoss = el('span', { class: 'hint' });
     this.empty = el('div', { class: 'empty-note', text: 'Run a prompt to see what the model predicts.' });
@@ -210,13 +209,11 @@ export class PredictionsView implements View {
       return;
     }
     const loss = run.losses[i]!;
-    this.tooltip.replaceChildren(
-      el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: 'Token' }), el('span', { class: 'tooltip-value', text: visibleWhitespace(run.tokenStrings[i + 1] ?? '') }), el('span', { class: 'tooltip-index', text: `#${i + 1}` })),
-      el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: 'Loss' }), el('span', { class: 'tooltip-value', text: `${formatNumber(loss, 3)} nats` })),
-      el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: 'p' }), el('span', { class: 'tooltip-value', text: formatProb(Math.exp(-loss)) })),
+    showTooltip(
+      this.tooltip,
+      [tooltipRow('Token', visibleWhitespace(run.tokenStrings[i + 1] ?? ''), i + 1), tooltipRow('Loss', `${formatNumber(loss, 3)} nats`), tooltipRow('p', formatProb(Math.exp(-loss)))],
+      e,
     );
-    this.tooltip.hidden = false;
-    placeTooltip(this.tooltip, e);
   }
 
   /** Bars of token loss; the picked position's next token and the hovered bar stand out. */

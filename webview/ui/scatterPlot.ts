@@ -7,8 +7,8 @@ import { cssColor, type Palette, type Rgba } from '../lib/color';
 import { formatNumber } from '../lib/format';
 import { nearestPoint, niceTicks, scatterLayout, toPixel, type Domain, type ScatterLayout } from '../lib/scatter';
 import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas } from './canvas';
-import { action, el, show } from './dom';
-import { placeTooltip } from './heatmap';
+import { changedWidth, chartHeader, clearCanvas, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
+import { el, show } from './dom';
 import type { Post } from './vscode';
 
 export interface ScatterData {
@@ -45,8 +45,7 @@ const LABEL_ALL_BELOW = 25;
 
 export class ScatterPlot {
   readonly element: HTMLElement;
-  private readonly titleEl: HTMLElement;
-  private readonly subtitleEl: HTMLElement;
+  private readonly header: ChartHeader;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
   private readonly tooltip: HTMLElement;
@@ -60,21 +59,17 @@ export class ScatterPlot {
   private marked: { primary?: number; secondary?: number } = {};
 
   constructor(private readonly options: ScatterOptions) {
-    this.titleEl = el('span', { class: 'heatmap-title' });
-    this.subtitleEl = el('span', { class: 'heatmap-subtitle' });
-    this.actions = el(
-      'span',
-      { class: 'heatmap-actions' },
-      action('file-media', 'Export PNG', () => void this.exportPng()),
-      action('table', 'Export CSV', () => this.exportCsv()),
+    this.header = chartHeader(
+      () => void this.exportPng(),
+      () => this.exportCsv(),
     );
+    this.actions = this.header.actions;
     this.base = el('canvas', { class: 'heatmap-canvas', attrs: { role: 'img' } });
     this.overlay = el('canvas', { class: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
-    this.tooltip = el('div', { class: 'tooltip', attrs: { role: 'tooltip' } });
-    this.tooltip.hidden = true;
+    this.tooltip = tooltipElement();
     this.stage = el('div', { class: 'heatmap-stage' }, this.base, this.overlay, this.tooltip);
     this.emptyEl = el('div', { class: 'empty-note' });
-    this.element = el('section', { class: 'heatmap scatter' }, el('div', { class: 'heatmap-header' }, this.titleEl, this.subtitleEl, el('span', { class: 'spacer' }), this.actions), this.emptyEl, this.stage);
+    this.element = el('section', { class: 'heatmap scatter' }, this.header.element, this.emptyEl, this.stage);
     this.stage.addEventListener('mousemove', (e) => this.onMove(e));
     this.stage.addEventListener('mouseleave', () => this.onMove(undefined));
     if (options.onPick) {
@@ -87,9 +82,7 @@ export class ScatterPlot {
   }
 
   setTitle(title: string, subtitle = ''): void {
-    this.titleEl.textContent = title;
-    this.subtitleEl.textContent = subtitle;
-    this.base.setAttribute('aria-label', subtitle ? `${title}, ${subtitle}` : title);
+    setChartTitle(this.header, this.base, title, subtitle);
   }
 
   setData(data: ScatterData | undefined, emptyText = ''): void {
@@ -104,8 +97,8 @@ export class ScatterPlot {
   }
 
   setWidth(width: number): void {
-    const w = Math.floor(width);
-    if (w === this.width || w <= 0) return;
+    const w = changedWidth(this.width, width);
+    if (w === undefined) return;
     this.width = w;
     this.draw();
   }
@@ -135,9 +128,7 @@ export class ScatterPlot {
     sizeCanvas(this.base, width, height, dpr);
     sizeCanvas(this.overlay, width, height, dpr);
     const ctx = context2d(this.base);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = cssColor(p.background);
-    ctx.fillRect(0, 0, width, height);
+    paintBackground(ctx, dpr, p.background, width, height);
     this.drawAxes(ctx, p, l, d);
     // Points: unmarked first, marked on top.
     const order = [...Array(d.xs.length).keys()].filter((i) => i !== this.marked.primary && i !== this.marked.secondary);
@@ -253,8 +244,7 @@ export class ScatterPlot {
     const p = this.options.palette();
     const dpr = devicePixelRatio();
     const ctx = context2d(this.overlay);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    clearCanvas(ctx);
     const i = this.hovered;
     if (i === undefined) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -285,10 +275,7 @@ export class ScatterPlot {
       this.tooltip.hidden = true;
       return;
     }
-    const line = (k: string, v: string) => el('div', { class: 'tooltip-row' }, el('span', { class: 'tooltip-key', text: k }), el('span', { class: 'tooltip-value', text: v }));
-    this.tooltip.replaceChildren(...(d.names ? [line('', d.names[i] ?? '')] : []), ...d.describe(i).map(([k, v]) => line(k, v)));
-    this.tooltip.hidden = false;
-    placeTooltip(this.tooltip, e);
+    showTooltip(this.tooltip, [...(d.names ? [tooltipRow('', d.names[i] ?? '')] : []), ...d.describe(i).map(([k, v]) => tooltipRow(k, v))], e);
   }
 
   async exportPng(): Promise<void> {

@@ -7,7 +7,7 @@ import { exportBaseName, formatNumber, headName } from '../lib/format';
 import { copyingVerdict, eigenPoints, spectrumCsv } from '../lib/spectrum';
 import type { CircuitsResult, HeadSpectrum } from '../../src/protocol/engine';
 import type { AppContext } from './context';
-import { el, show } from './dom';
+import { el, show, twoColumns } from './dom';
 import { ScatterPlot } from './scatterPlot';
 
 export class SpectrumSection {
@@ -37,9 +37,7 @@ export class SpectrumSection {
   }
 
   setWidth(width: number): void {
-    const side = width >= 640;
-    this.body.classList.toggle('two-columns', side);
-    const w = side ? Math.floor((width - 24) / 2) : width;
+    const w = twoColumns(this.body, width, 640);
     this.ov.setWidth(w);
     this.qk.setWidth(w);
   }
