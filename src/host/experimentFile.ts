@@ -5,8 +5,8 @@
  * other key kept where it was. Pure (no vscode), so it is unit-tested.
  */
 import * as path from 'node:path';
-import type { AblationResult, PatchResult, TokenList } from '../protocol/engine';
-import type { Experiment, ExperimentIntervention, ExperimentMetric, ExperimentResults, JsonTokenList } from '../protocol/experiment';
+import type { Experiment, ExperimentIntervention, ExperimentMetric, ExperimentResults } from '../protocol/experiment';
+export { ablationResultsJson, jsonTokenList, patchResultsJson } from '../protocol/experimentResults';
 
 export const EXPERIMENT_SUFFIX = '.experiment.json';
 
@@ -109,41 +109,4 @@ export function withResults(text: string, results: ExperimentResults): string {
   const json = JSON.parse(text) as Record<string, unknown>;
   json.results = results;
   return experimentText(json);
-}
-
-export function jsonTokenList(list: TokenList): JsonTokenList {
-  return { ids: Array.from(list.ids), values: Array.from(list.values), ...(list.strings ? { strings: [...list.strings] } : {}) };
-}
-
-export function ablationResultsJson(tokens: readonly number[], result: AblationResult, ranAt = new Date()): ExperimentResults {
-  return {
-    kind: 'ablation',
-    ranAt: ranAt.toISOString(),
-    tokens: [...tokens],
-    metricBefore: result.metricBefore,
-    metricAfter: result.metricAfter,
-    lossBefore: result.lossBefore,
-    lossAfter: result.lossAfter,
-    topBefore: jsonTokenList(result.topBefore),
-    topAfter: jsonTokenList(result.topAfter),
-  };
-}
-
-function grid(values: Float32Array, rows: number, cols: number): number[][] {
-  return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
-}
-
-export function patchResultsJson(result: PatchResult, ranAt = new Date()): ExperimentResults {
-  return {
-    kind: 'patch',
-    ranAt: ranAt.toISOString(),
-    component: result.component,
-    rows: result.rows,
-    cols: result.cols,
-    cleanMetric: result.cleanMetric,
-    corruptedMetric: result.corruptedMetric,
-    values: grid(result.values, result.rows, result.cols).map((row) => row.map((v) => (Number.isFinite(v) ? v : null))),
-    raw: grid(result.raw, result.rows, result.cols),
-    labels: { rows: [...result.labels.rows], cols: [...result.labels.cols] },
-  };
 }

@@ -3,8 +3,11 @@
  * JSON, tokenize its prompts and metric tokens, run the ablation or the patching sweep, and turn
  * the result into the plain JSON stored in the file's `results`.
  */
-import type { AblationResult, Intervention, Metric, PatchResult, TokenList } from '../../protocol/engine';
-import type { Experiment, ExperimentMetric, ExperimentResults, JsonTokenList } from '../../protocol/experiment';
+import type { Intervention, Metric } from '../../protocol/engine';
+import type { Experiment, ExperimentMetric, ExperimentResults } from '../../protocol/experiment';
+import { ablationResultsJson, patchResultsJson } from '../../protocol/experimentResults';
+
+export { ablationResultsJson, jsonTokenList, patchResultsJson } from '../../protocol/experimentResults';
 import { EngineError } from '../errors';
 import type { TransformerModel } from '../model/model';
 import { ablate } from './ablate';
@@ -58,43 +61,6 @@ export function resolveMetric(model: TransformerModel, metric: ExperimentMetric)
     case 'prob':
       return { kind: metric.kind, target: singleToken(model, metric.target, 'target') };
   }
-}
-
-export function jsonTokenList(list: TokenList): JsonTokenList {
-  return { ids: Array.from(list.ids), values: Array.from(list.values), ...(list.strings ? { strings: [...list.strings] } : {}) };
-}
-
-function grid(values: Float32Array, rows: number, cols: number): number[][] {
-  return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
-}
-
-export function ablationResultsJson(tokens: number[], result: AblationResult): ExperimentResults {
-  return {
-    kind: 'ablation',
-    ranAt: new Date().toISOString(),
-    tokens,
-    metricBefore: result.metricBefore,
-    metricAfter: result.metricAfter,
-    lossBefore: result.lossBefore,
-    lossAfter: result.lossAfter,
-    topBefore: jsonTokenList(result.topBefore),
-    topAfter: jsonTokenList(result.topAfter),
-  };
-}
-
-export function patchResultsJson(result: PatchResult): ExperimentResults {
-  return {
-    kind: 'patch',
-    ranAt: new Date().toISOString(),
-    component: result.component,
-    rows: result.rows,
-    cols: result.cols,
-    cleanMetric: result.cleanMetric,
-    corruptedMetric: result.corruptedMetric,
-    values: grid(result.values, result.rows, result.cols).map((row) => row.map((v) => (Number.isFinite(v) ? v : null))),
-    raw: grid(result.raw, result.rows, result.cols),
-    labels: result.labels,
-  };
 }
 
 /** Runs an experiment on `model` (already loaded from the experiment's model path). */
