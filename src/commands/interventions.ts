@@ -20,6 +20,8 @@ export interface AblateHeadsArgs {
   readonly method?: AblationMethod;
   /** The resample source (same token length as the prompt). */
   readonly corrupted?: string;
+  /** Mean ablation over this reference prompt's positions instead of the analyzed prompt's. */
+  readonly reference?: string;
 }
 
 export interface AblateLayersArgs {
@@ -27,6 +29,8 @@ export interface AblateLayersArgs {
   readonly kind?: 'mlp' | 'attn';
   readonly method?: AblationMethod;
   readonly corrupted?: string;
+  /** Mean ablation over this reference prompt's positions instead of the analyzed prompt's. */
+  readonly reference?: string;
 }
 
 export interface PatchArgs {
@@ -45,7 +49,7 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
   const origin = { notify: true };
 
   /** Adds the interventions and measures them on the last prompt (running the default prompt when nothing ran). */
-  async function apply(interventions: Intervention[], corrupted: string | undefined): Promise<AblationResult | undefined> {
+  async function apply(interventions: Intervention[], corrupted: string | undefined, reference?: string): Promise<AblationResult | undefined> {
     const card = session.model?.card;
     if (!card) return undefined;
     const problem = checkInterventions(interventions, card.layers, card.heads);
@@ -53,7 +57,7 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       void vscode.window.showErrorMessage(`Circuit Inspector: ${problem}.`);
       return undefined;
     }
-    session.addAblations(interventions, corrupted);
+    session.addAblations(interventions, corrupted, reference);
     const view = panel.show();
     view.showTab('interventions');
     const run = session.lastRun;
@@ -75,12 +79,13 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
     });
   }
 
-  async function pickMethod(title: string): Promise<{ method: AblationMethod; corrupted?: string } | undefined> {
+  async function pickMethod(title: string): Promise<{ method: AblationMethod; corrupted?: string; reference?: string } | undefined> {
     const picked = await vscode.window.showQuickPick<Picked<AblationMethod>>(
       ABLATION_METHODS.map((m) => ({ label: m.label, detail: m.detail, value: m.method })),
       { title, placeHolder: 'How to replace the ablated activations' },
     );
     if (!picked) return undefined;
+    if (picked.value === 'mean') return pickMeanReference(title);
     if (picked.value !== 'resample') return { method: picked.value };
     const corrupted = await vscode.window.showInputBox({
       title: `${title}: corrupted prompt`,
@@ -89,6 +94,26 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       ignoreFocusOut: true,
     });
     return corrupted ? { method: 'resample', corrupted } : undefined;
+  }
+
+  /** Mean ablation averages over the analyzed prompt's positions, or over a reference prompt's. */
+  async function pickMeanReference(title: string): Promise<{ method: AblationMethod; reference?: string } | undefined> {
+    const over = await vscode.window.showQuickPick(
+      [
+        { label: 'This prompt', detail: "Mean of the activation over the analyzed prompt's positions", value: false },
+        { label: 'A reference prompt…', detail: "Mean over another prompt's positions (any length)", value: true },
+      ],
+      { title: `${title}: mean over` },
+    );
+    if (!over) return undefined;
+    if (!over.value) return { method: 'mean' };
+    const reference = await vscode.window.showInputBox({
+      title: `${title}: reference prompt`,
+      prompt: 'Mean ablation replaces the activation with its mean over this prompt’s positions.',
+      value: session.ablationReference ?? readSettings().defaultPrompt,
+      ignoreFocusOut: true,
+    });
+    return reference ? { method: 'mean', reference } : undefined;
   }
 
   return vscode.Disposable.from(
@@ -125,7 +150,7 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       }
       if (!(await ensureModel(session, panel, 'ablate its heads'))) return undefined;
       const method = args.method ?? 'zero';
-      return apply(args.heads.map((h) => ({ kind: 'head', layer: h.layer, head: h.head, method })), args.corrupted);
+      return apply(args.heads.map((h) => ({ kind: 'head', layer: h.layer, head: h.head, method })), args.corrupted, args.reference);
     }),
     vscode.commands.registerCommand('circuitInspector.ablateMlp', async (args?: AblateLayersArgs) => {
       if (!(await ensureModel(session, panel, 'ablate its MLP layers'))) return undefined;
@@ -134,7 +159,7 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       if (args && Array.isArray(args.layers)) {
         const kind = args.kind ?? 'mlp';
         const method = args.method ?? 'zero';
-        return apply(args.layers.map((layer) => ({ kind, layer, method })), args.corrupted);
+        return apply(args.layers.map((layer) => ({ kind, layer, method })), args.corrupted, args.reference);
       }
       const active = new Set(session.ablations.filter((i) => i.kind === 'mlp').map((i) => i.layer));
       const picked = await vscode.window.showQuickPick(
@@ -144,7 +169,7 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       if (!picked || picked.length === 0) return undefined;
       const method = await pickMethod('Ablate MLP Layer');
       if (!method) return undefined;
-      return apply(picked.map(({ value }) => ({ kind: 'mlp', layer: value, method: method.method })), method.corrupted);
+      return apply(picked.map(({ value }) => ({ kind: 'mlp', layer: value, method: method.method })), method.corrupted, method.reference);
     }),
     vscode.commands.registerCommand('circuitInspector.ablateAttentionLayer', async (args?: Omit<AblateLayersArgs, 'kind'>) => {
       if (!(await ensureModel(session, panel, 'ablate its attention layers'))) return undefined;
@@ -153,7 +178,7 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       // Scriptable like ablateMlp with kind 'attn': { layers, method?, corrupted? }.
       if (args && Array.isArray(args.layers)) {
         const method = args.method ?? 'zero';
-        return apply(args.layers.map((layer) => ({ kind: 'attn', layer, method })), args.corrupted);
+        return apply(args.layers.map((layer) => ({ kind: 'attn', layer, method })), args.corrupted, args.reference);
       }
       const active = new Set(session.ablations.filter((i) => i.kind === 'attn').map((i) => i.layer));
       const picked = await vscode.window.showQuickPick(
@@ -163,7 +188,7 @@ export function registerInterventions(session: ModelSession, panel: InspectorPan
       if (!picked || picked.length === 0) return undefined;
       const method = await pickMethod('Ablate Attention Layer');
       if (!method) return undefined;
-      return apply(picked.map(({ value }) => ({ kind: 'attn', layer: value, method: method.method })), method.corrupted);
+      return apply(picked.map(({ value }) => ({ kind: 'attn', layer: value, method: method.method })), method.corrupted, method.reference);
     }),
     vscode.commands.registerCommand('circuitInspector.clearAblations', async () => {
       const count = session.ablations.length;

@@ -54,6 +54,8 @@ export interface SessionRun {
   readonly ablations?: readonly Intervention[];
   /** The corrupted prompt's tokens the resample ablations take their activations from. */
   readonly corrupted?: readonly number[];
+  /** Reference tokens of the mean ablations it ran under, if any. */
+  readonly reference?: readonly number[];
 }
 
 export interface SessionError {
@@ -119,6 +121,8 @@ export class ModelSession extends Disposable {
   private ablationsValue: readonly Intervention[] = [];
   /** The corrupted prompt resample ablations take their activations from. */
   private ablationCorruptedValue: string | undefined;
+  /** Reference prompt of the active mean ablations (undefined: mean over the analyzed prompt). */
+  private ablationReferenceValue: string | undefined;
   private resultCounter = 0;
   private interventionValue: { readonly message: InterventionMessage; readonly draft: ExperimentDraft } | undefined;
 
@@ -184,25 +188,31 @@ export class ModelSession extends Disposable {
   get ablationCorrupted(): string | undefined {
     return this.ablationCorruptedValue;
   }
+  get ablationReference(): string | undefined {
+    return this.ablationReferenceValue;
+  }
   /** The last ablation or patching run, for the panel's replay and Save as Experiment. */
   get lastIntervention(): { readonly message: InterventionMessage; readonly draft: ExperimentDraft } | undefined {
     return this.interventionValue;
   }
 
   /** Adds interventions to the active ones (a component already ablated takes the new method). */
-  addAblations(added: readonly Intervention[], corrupted?: string): void {
+  addAblations(added: readonly Intervention[], corrupted?: string, reference?: string): void {
     if (corrupted !== undefined) this.ablationCorruptedValue = corrupted;
+    if (added.some((i) => i.method === 'mean')) this.ablationReferenceValue = reference;
     this.setAblations(mergeInterventions(this.ablationsValue, added));
   }
 
   clearAblations(): void {
     this.ablationCorruptedValue = undefined;
+    this.ablationReferenceValue = undefined;
     this.setAblations([]);
   }
 
   private setAblations(list: readonly Intervention[]): void {
     this.ablationsValue = list;
     if (!needsCorrupted(list)) this.ablationCorruptedValue = undefined;
+    if (!list.some((i) => i.method === 'mean')) this.ablationReferenceValue = undefined;
     this.ablationsEmitter.fire(list);
   }
 
@@ -249,6 +259,11 @@ export class ModelSession extends Disposable {
       corrupted = (await this.tokenize(this.ablationCorruptedValue, origin))?.tokens;
       if (!corrupted) return false;
     }
+    let reference: number[] | undefined;
+    if (ablations.length > 0 && this.ablationReferenceValue !== undefined) {
+      reference = (await this.tokenize(this.ablationReferenceValue, origin))?.tokens;
+      if (!reference) return false;
+    }
     const ran = await this.withProgress('Running the model', 'running', origin, async (signal) => {
       const result = await this.engine.request<RunResult>(
         {
@@ -259,10 +274,19 @@ export class ModelSession extends Disposable {
           topK: 10,
           ...(ablations.length > 0 ? { interventions: ablations } : {}),
           ...(corrupted ? { corrupted } : {}),
+          ...(reference ? { reference } : {}),
         },
         { signal },
       );
-      this.runValue = { runId: ++this.runCounter, prompt, result, source, ...(ablations.length > 0 ? { ablations } : {}), ...(corrupted ? { corrupted } : {}) };
+      this.runValue = {
+        runId: ++this.runCounter,
+        prompt,
+        result,
+        source,
+        ...(ablations.length > 0 ? { ablations } : {}),
+        ...(corrupted ? { corrupted } : {}),
+        ...(reference ? { reference } : {}),
+      };
       this.runEmitter.fire(this.runValue);
       this.setStatus({ state: 'ready', message: `${result.tokens.length} tokens` });
     });
@@ -270,7 +294,13 @@ export class ModelSession extends Disposable {
     // last-position predictions from an `ablate` request on the same tokens.
     if (ran.ok && this.ablationsValue.length > 0 && this.runValue) {
       await this.ablate(
-        { prompt: this.runValue.result.tokens, interventions: this.ablationsValue, metric: { kind: 'loss' }, corrupted: this.ablationCorruptedValue },
+        {
+          prompt: this.runValue.result.tokens,
+          interventions: this.ablationsValue,
+          metric: { kind: 'loss' },
+          corrupted: this.ablationCorruptedValue,
+          ...(this.ablationReferenceValue !== undefined ? { reference: this.ablationReferenceValue } : {}),
+        },
         origin,
         prompt,
       );
@@ -521,6 +551,7 @@ export class ModelSession extends Disposable {
       ...(contrast !== undefined ? { contrast } : {}),
       ...(run.ablations?.length ? { interventions: run.ablations } : {}),
       ...(run.corrupted ? { corrupted: run.corrupted } : {}),
+      ...(run.reference ? { reference: run.reference } : {}),
     };
     const result = await this.cachedAnalysis(key, () => this.shortRequest<Attribution>(body, origin));
     return result && this.runValue === run ? result : undefined;

@@ -430,6 +430,25 @@ suite('Circuit Inspector extension', () => {
     await waitFor((messages) => messages.find((m) => m.type === 'run' && !(m.ablated?.length)), { since: cleared, what: 'a clean run after clearing' });
   });
 
+  test('Mean ablation over a reference prompt uses that prompt\'s mean, not the analyzed prompt\'s', async () => {
+    await ensureGpt2();
+    await editorWith(TEXT, 0, TEXT.length);
+    await analyze('Analyze Selection before mean ablations');
+    const lossAfter = async (args: Record<string, unknown>, what: string) => {
+      const since = log().length;
+      const command = startCommand('circuitInspector.ablateHeads', args);
+      const result = await waitFor((messages) => messages.find((m): m is Message<'ablationResult'> => m.type === 'ablationResult'), { since, what, command });
+      await command.done;
+      await vscode.commands.executeCommand('circuitInspector.clearAblations');
+      return result.result.metricAfter;
+    };
+    const heads = [{ layer: 1, head: 0 }, { layer: 1, head: 3 }];
+    const overPrompt = await lossAfter({ heads, method: 'mean' }, 'mean ablation over the prompt');
+    const overReference = await lossAfter({ heads, method: 'mean', reference: 'the quick brown fox jumps over the lazy dog' }, 'mean ablation over a reference');
+    assert.ok(Number.isFinite(overPrompt) && Number.isFinite(overReference));
+    assert.notEqual(overReference, overPrompt, 'a different reference prompt gives a different mean, so a different loss');
+  });
+
   test('Patch (circuitInspector.patch) posts a patchResult grid; patching the residual stream at layer 0 where the prompts differ restores the metric', async () => {
     await ensureGpt2();
     // Same token length; the one differing token is "+" → "-" (position 20 with the fixture's tokenizer).
