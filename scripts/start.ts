@@ -28,12 +28,13 @@
  *       opens add.ts; then it runs until Ctrl+C (SIGINT, SIGTERM or SIGHUP), which stops the whole
  *       process group (extension host and engine processes included).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { killGroup } from './processGroup';
 
 const REPO = path.resolve(__dirname, '..');
 const CACHE = path.join(REPO, '.cache', 'demo-vscode');
@@ -299,31 +300,6 @@ async function choosePort(): Promise<number> {
       return port;
     }
   }
-}
-
-/** Kills code-server's process group: SIGTERM, then SIGKILL after 5 s. */
-async function killGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined) return;
-  const pgid = child.pid;
-  const alive = () => {
-    try {
-      process.kill(-pgid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pgid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + 5000;
-  while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  if (alive()) signal('SIGKILL');
 }
 
 function workbenchUrl(port: number): string {

@@ -30,6 +30,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { killGroup } from '../../scripts/processGroup';
 import { assertExtensionBuilt, buildSuite, FIXTURES_DIR, REPO_ROOT, SUITE_ENTRY } from './buildSuite';
 
 const TIMEOUT_MS = Number(process.env.CIRCUIT_INSPECTOR_SUITE_TIMEOUT_S ?? 600) * 1000;
@@ -163,30 +164,6 @@ function startCodeServer(tools: { node24: string; codeServer: string }, run: str
     }, 100);
   });
   return { child, logFile, ready };
-}
-
-/** Kills code-server's whole process group (its extension host and engine processes included). */
-async function killGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  const pgid = child.pid;
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pgid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  signal('SIGKILL');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -23,6 +23,7 @@ import { headScores } from '../../src/engine/analysis/detectors';
 import { initBackend } from '../../src/engine/backend';
 import { HOOK } from '../../src/engine/model/hooks';
 import { TransformerModel } from '../../src/engine/model/model';
+import { mulberry32 as uint32Generator } from '../../src/engine/analysis/randomRepeats';
 import { modelDir } from './helpers/fixtures';
 
 type LayerHead = [number, number];
@@ -60,16 +61,10 @@ const record = JSON.parse(readFileSync(path.join(DIR, 'circuit.json'), 'utf8')) 
 const [, PREV] = record.circuit.previous_token_head;
 const [, IND] = record.circuit.induction_head;
 
-/** mulberry32: a small seeded PRNG, so the test's random tokens are the same on every run. */
+/** A seeded PRNG in [0, 1), so the test's random tokens are the same on every run. */
 function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = uint32Generator(seed);
+  return () => next() / 2 ** 32;
 }
 
 /** `batch` sequences BOS(0) + r + r, r of length n uniform over the ids 1 … vocab − 1. */
