@@ -4,6 +4,8 @@
  * carry an id; every reply names it. The engine sends `ready` once before anything.
  */
 
+import type { SimulationParams } from './particles';
+
 /** Host → engine. */
 export type EngineRequest =
   /** Choose the compute backend (auto | tensorflow | wasm | cpu). */
@@ -92,6 +94,25 @@ export type EngineRequest =
       readonly metric: Metric;
     }
   /** Stop the request with id `target` at its next checkpoint. */
+  /** Per-layer particle statistics (see ParticlesResult) of the normalized residual stream on `tokens`. */
+  | { readonly type: 'particles'; readonly id: number; readonly tokens: readonly number[]; readonly beta: number; readonly delta: number; readonly bins?: number }
+  /** One head's attention as the interaction kernel between its layer's particles (see ParticleKernel). */
+  | { readonly type: 'particleKernel'; readonly id: number; readonly tokens: readonly number[]; readonly layer: number; readonly head: number }
+  /**
+   * Simulate the paper's dynamics (see SimulationResult). With `head`, Q/K/V come from that head's
+   * processed weights; with `fromLayer`, the initial points are the model's particles at that layer
+   * on `tokens` (n and d follow from them).
+   */
+  | {
+      readonly type: 'simulate';
+      readonly id: number;
+      readonly params: SimulationParams;
+      readonly head?: { readonly layer: number; readonly head: number };
+      readonly fromLayer?: number;
+      readonly tokens?: readonly number[];
+    }
+  /** The (t, β) phase diagram of the clustered-pairs fraction (a long job with progress). */
+  | { readonly type: 'phaseDiagram'; readonly id: number; readonly params: SimulationParams; readonly betas: readonly number[] }
   | { readonly type: 'cancel'; readonly id: number; readonly target: number };
 
 /** A request before the client numbers it. */
