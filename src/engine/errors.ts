@@ -7,7 +7,7 @@
 /** Machine-readable kinds of user-facing failure. */
 export type EngineErrorCode =
   | 'FILE_NOT_FOUND' // a path that does not exist or cannot be read
-  | 'BAD_HEADER' // safetensors header length / JSON / structure is wrong
+  | 'BAD_HEADER' // safetensors header length / JSON / structure, or GGUF header / metadata, is wrong
   | 'BAD_TENSOR' // a tensor entry is inconsistent (offsets, overlap, size, shape)
   | 'UNSUPPORTED_DTYPE' // dtype we cannot convert to float32
   | 'BAD_INDEX' // model.safetensors.index.json is malformed or points outside the model folder
