@@ -8,6 +8,8 @@
  *   circuit-inspector bench [--tokens 128] [--backend B] [--json]
  *   circuit-inspector patch <model> --clean TEXT --corrupted TEXT [--target T [--distractor D]] --component heads|layers|resid
  *   circuit-inspector experiment <file.json>
+ *   circuit-inspector particles <model> (--prompt TEXT | --tokens IDS) [--beta B] [--delta D]
+ *   circuit-inspector simulate --n N --d D --beta B --t T --dt DT [--init random|orthonormal] [--model M --head L.H] [--dynamics sa|usa]
  */
 import { benchCommand } from './cli/bench';
 import { circuitsCommand } from './cli/circuits';
@@ -16,8 +18,10 @@ import { headsCommand } from './cli/heads';
 import { experimentCommand } from './cli/experiment';
 import { infoCommand } from './cli/info';
 import { reportFailure, UsageError } from './cli/output';
+import { particlesCommand } from './cli/particles';
 import { patchCommand } from './cli/patch';
 import { runCommand } from './cli/run';
+import { simulateCommand } from './cli/simulate';
 
 const USAGE = `usage: circuit-inspector <command> [options]
 
@@ -42,6 +46,14 @@ commands:
                                         activation patching grid (restored metric per
                                         layer × position, or layer × head) as JSON
   experiment <file.json> [--dry-run]    run a saved experiment; writes its "results"
+  particles <model> (--prompt TEXT | --tokens 1,2,3) [--beta 1] [--delta 0.1]
+                                        per-layer clusters, cosines, effective rank and
+                                        energy of the tokens as particles on the sphere
+  simulate --n N --d D --beta B --t T --dt DT [--init random|orthonormal]
+      [--dynamics sa|usa] [--integrator euler|rk4] [--delta 0.001] [--seed 0]
+      [--model M [--head L.H] [--from-layer L (--prompt TEXT | --tokens 1,2,3)]]
+                                        the attention dynamics on the sphere: clusters,
+                                        clustered pairs, inner products and energy over time
   bench [--tokens 128] [--backend B] [--repeats 5] [--json]
                                         GPT-2-small forward + full cache vs numpy
 
@@ -59,6 +71,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   bench: benchCommand,
   patch: patchCommand,
   experiment: experimentCommand,
+  particles: particlesCommand,
+  simulate: simulateCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

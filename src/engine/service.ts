@@ -8,6 +8,7 @@ import { attribution } from './analysis/attribution';
 import { headCircuits } from './analysis/circuits';
 import { compositionScores } from './analysis/composition';
 import { headScores } from './analysis/detectors';
+import { paramsFromModel, particleKernel, particleStatistics, phaseDiagram, simulate } from './analysis/particles';
 import { topPredictions } from './analysis/predictions';
 import { defaultRandomRepeats } from './analysis/randomRepeats';
 import { skipTrigrams } from './analysis/skipTrigrams';
@@ -55,6 +56,18 @@ export class EngineService {
         return ablate(this.current(), request, signal);
       case 'patch':
         return patchSweep(this.current(), request, { signal, onProgress: progress });
+      case 'particles':
+        return this.withInterventions(request, signal, (hooks) =>
+          particleStatistics(this.current(), request.tokens, { beta: request.beta, delta: request.delta, bins: request.bins, hooks, signal }),
+        );
+      case 'particleKernel':
+        return this.withInterventions(request, signal, (hooks) => particleKernel(this.current(), request.tokens, request.layer, request.head, { hooks, signal }));
+      case 'simulate': {
+        const params = await paramsFromModel(this.model, request.params, request, { signal });
+        return simulate(params, { signal, onProgress: (fraction) => progress({ message: 'simulating', fraction }) });
+      }
+      case 'phaseDiagram':
+        return phaseDiagram(request.params, request.betas, { signal, onProgress: progress });
       case 'cancel':
         throw new EngineError('BAD_ARGUMENT', 'cancel requests are handled by the process loop');
     }
@@ -149,6 +162,20 @@ export class EngineService {
   ): Promise<AblationHooks | undefined> {
     if (!request.interventions?.length) return undefined;
     return ablationHooks(model, request.interventions, { tokens, reference: request.reference, corrupted: request.corrupted }, signal);
+  }
+
+  /** Runs `analysis` with the hooks of the request's interventions (none when it has none), then frees them. */
+  private async withInterventions<T>(
+    request: { readonly tokens: readonly number[]; readonly interventions?: readonly Intervention[]; readonly reference?: readonly number[]; readonly corrupted?: readonly number[] },
+    signal: AbortSignal,
+    analysis: (hooks: AblationHooks['hooks'] | undefined) => Promise<T>,
+  ): Promise<T> {
+    const ablation = await this.hooksFor(this.current(), request.tokens, request, signal);
+    try {
+      return await analysis(ablation?.hooks);
+    } finally {
+      ablation?.dispose();
+    }
   }
 
   /** Direct logit attribution, under the request's interventions when it has any. */

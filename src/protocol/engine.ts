@@ -95,9 +95,29 @@ export type EngineRequest =
     }
   /** Stop the request with id `target` at its next checkpoint. */
   /** Per-layer particle statistics (see ParticlesResult) of the normalized residual stream on `tokens`. */
-  | { readonly type: 'particles'; readonly id: number; readonly tokens: readonly number[]; readonly beta: number; readonly delta: number; readonly bins?: number }
+  | {
+      readonly type: 'particles';
+      readonly id: number;
+      readonly tokens: readonly number[];
+      readonly beta: number;
+      readonly delta: number;
+      readonly bins?: number;
+      /** The particles of the model under these interventions (sources as in 'ablate'). */
+      readonly interventions?: readonly Intervention[];
+      readonly reference?: readonly number[];
+      readonly corrupted?: readonly number[];
+    }
   /** One head's attention as the interaction kernel between its layer's particles (see ParticleKernel). */
-  | { readonly type: 'particleKernel'; readonly id: number; readonly tokens: readonly number[]; readonly layer: number; readonly head: number }
+  | {
+      readonly type: 'particleKernel';
+      readonly id: number;
+      readonly tokens: readonly number[];
+      readonly layer: number;
+      readonly head: number;
+      readonly interventions?: readonly Intervention[];
+      readonly reference?: readonly number[];
+      readonly corrupted?: readonly number[];
+    }
   /**
    * Simulate the paper's dynamics (see SimulationResult). With `head`, Q/K/V come from that head's
    * processed weights; with `fromLayer`, the initial points are the model's particles at that layer
@@ -152,6 +172,8 @@ export interface ModelInfo {
   readonly dtype: string;
   readonly backend: string;
   readonly tokenizer: boolean;
+  /** A `.gguf` model's metadata in file order, long arrays summarized (`[STRING × 32000]`). */
+  readonly ggufMetadata?: readonly { readonly key: string; readonly value: string }[];
 }
 
 /** One row of the tensor table. */

@@ -13,7 +13,11 @@ export interface ParticlesResult {
   readonly layers: readonly ParticleLayer[];
   /** d_model: dimension of the sphere the particles live on (before projection). */
   readonly dModel: number;
-  /** Fixed 3-D PCA basis from all layers' points: projection of every layer's particles, [layer, pos, 3]. */
+  /**
+   * Fixed 3-D PCA basis from all layers' points: projection of every layer's particles, [layer, pos, 3].
+   * The axes come from the centered cloud but the points are projected as they are (not centered),
+   * so the unit particles land inside the unit ball.
+   */
   readonly projection: Float32Array;
   /** Variance explained by each of the 3 principal components (fractions of the total). */
   readonly explainedVariance: readonly number[];
@@ -37,7 +41,7 @@ export interface ParticleLayer {
   readonly minCosine: number;
   /** Effective rank of the Gram matrix (exp of the entropy of its normalized eigenvalues). */
   readonly effectiveRank: number;
-  /** Interaction energy E_β = (1/(2βn²)) Σ_ij exp(β⟨x_i, x_j⟩) on the unit-normalized particles. */
+  /** Interaction energy E_β = (1/(2βn²)) Σ_ij exp(β⟨x_i, x_j⟩) on the unit-normalized particles (β = 0: the limit of E_β − 1/(2β), (1/(2n²)) Σ_ij ⟨x_i, x_j⟩). */
   readonly energy: number;
   /** Counts of pairwise cosines (i < j) per bin of ParticlesResult.histogramEdges. */
   readonly histogram: readonly number[];
@@ -51,11 +55,11 @@ export interface ParticleKernel {
   readonly pattern: Float32Array;
   /** Pairwise cosines of the layer's normalized particles, [query, key] row-major (n × n). */
   readonly cosines: Float32Array;
-  /** Pre-softmax scores (scaled, causal entries only meaningful), [query, key] row-major. */
+  /** Pre-softmax scores (scaled, causal entries only meaningful; masked entries are 0), [query, key] row-major. */
   readonly scores: Float32Array;
   /** Least-squares fit scores ≈ β·cos + c_i over the causal entries (c_i per query row absorbs softmax shift). */
   readonly effectiveBeta: number;
-  /** Coefficient of determination of that fit. */
+  /** Coefficient of determination of that fit, within rows (the share of each row's score variation the cosines explain); NaN for fewer than two tokens. */
   readonly r2: number;
 }
 
@@ -79,7 +83,10 @@ export interface SimulationParams {
   /** Initial points: random on the sphere, orthonormal (n ≤ d), or given (n × d row-major). */
   readonly init: 'random' | 'orthonormal' | 'given';
   readonly initialPoints?: Float32Array;
-  /** Q, K, V as d × d row-major (default identity); from a head's processed W_Q, W_K, W_OV when set. */
+  /**
+   * Q, K, V as d × d row-major (default identity); from a head's processed W_Q, W_K, W_OV when set.
+   * The paper's column convention: the score is ⟨Q x_i, K x_j⟩ and the value V x_j.
+   */
   readonly query?: Float32Array;
   readonly key?: Float32Array;
   readonly value?: Float32Array;
@@ -95,7 +102,7 @@ export interface SimulationResult {
   readonly minInnerProduct: readonly number[];
   readonly meanInnerProduct: readonly number[];
   readonly energy: readonly number[];
-  /** Sampled positions projected to 3-D by the PCA of the initial points: [frame, n, 3]. */
+  /** Sampled positions projected to 3-D by the PCA of the initial points (the coordinates themselves when d ≤ 3): [frame, n, 3]. */
   readonly frames: Float32Array;
   readonly frameTimes: readonly number[];
 }
