@@ -58,7 +58,8 @@ commands:
                                         GPT-2-small forward + full cache vs numpy
 
 <model>: a .safetensors file, a model.safetensors.index.json, or a folder holding
-them with config.json (and optionally tokenizer.json).
+them with config.json (and optionally tokenizer.json); or a .gguf file (config and
+tokenizer from its metadata).
 --backend: auto (default) | tensorflow | wasm | cpu
 `;
 

@@ -9,7 +9,7 @@ export async function pickModel(): Promise<vscode.Uri | undefined> {
     openLabel: 'Inspect',
     canSelectMany: false,
     canSelectFolders: true,
-    filters: { 'Model weights': ['safetensors', 'json'] },
+    filters: { 'Model weights': ['safetensors', 'gguf', 'json'] },
   });
   return picked?.[0];
 }

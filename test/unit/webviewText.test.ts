@@ -95,6 +95,7 @@ describe('formats', () => {
     assert.equal(modelName('/models/gpt2/model.safetensors'), 'gpt2');
     assert.equal(modelName('/models/llama/model.safetensors.index.json'), 'llama');
     assert.equal(modelName('C:\\m\\tiny.safetensors'), 'tiny');
+    assert.equal(modelName('/models/tinyllama-q4_k.gguf'), 'tinyllama-q4_k');
     assert.equal(modelName('/m/pythia-70m/'), 'pythia-70m');
     assert.equal(exportFileName('/m/gpt2/model.safetensors', 'attention-L3H5', 'png'), 'gpt2-attention-L3H5.png');
     assert.equal(exportFileName(undefined, 'qk', 'csv'), 'qk.csv');

@@ -115,7 +115,7 @@ export function safeFileName(text: string): string {
   return cleaned.length > 0 ? cleaned : 'export';
 }
 
-/** The model's short name from its path: the file (without .safetensors) or, for a folder or index, the folder. */
+/** The model's short name from its path: the file (without .safetensors / .gguf) or, for a folder or index, the folder. */
 export function modelName(path: string | undefined): string {
   if (!path) return '';
   const parts = path.split(/[\\/]+/).filter((p) => p.length > 0);
@@ -123,7 +123,7 @@ export function modelName(path: string | undefined): string {
   if (/^model(-\d+-of-\d+)?\.safetensors(\.index\.json)?$/.test(last) || last === 'model.safetensors.index.json') {
     last = parts[parts.length - 2] ?? last;
   }
-  return last.replace(/\.safetensors$/, '');
+  return last.replace(/\.(safetensors|gguf)$/, '');
 }
 
 /** Export file name without extension: "<model>-<what>", made safe for any file system. */

@@ -25,7 +25,7 @@ export function cardEntries(card: ModelCard): CardEntry[] {
     { label: 'Context', value: formatInteger(card.context), title: `${formatInteger(card.context)} positions` },
     { label: 'Dtype', value: card.dtype },
     { label: 'Backend', value: card.backend },
-    { label: 'Tokenizer', value: card.tokenizer ? 'Yes' : 'No', title: card.tokenizer ? 'tokenizer.json found: text prompts work' : 'No tokenizer.json: prompts must be token ids' },
+    { label: 'Tokenizer', value: card.tokenizer ? 'Yes' : 'No', title: card.tokenizer ? 'Tokenizer found (tokenizer.json or GGUF metadata): text prompts work' : 'No tokenizer: prompts must be token ids' },
   ];
 }
 

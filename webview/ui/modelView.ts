@@ -19,6 +19,9 @@ export class ModelView implements View {
   private readonly cardGrid: HTMLElement;
   private readonly cardPath: HTMLElement;
   private readonly cardSection: HTMLElement;
+  /** A GGUF file's own metadata (tokenizer arrays summarized), collapsed by default. */
+  private readonly metadataSection: HTMLDetailsElement;
+  private readonly metadataList: HTMLElement;
   private readonly empty: HTMLElement;
   private readonly tensorsSection: HTMLElement;
   private readonly filter: HTMLElement & { value: string };
@@ -35,19 +38,22 @@ export class ModelView implements View {
   constructor(private readonly ctx: AppContext) {
     this.cardGrid = el('dl', { class: 'card-grid' });
     this.cardPath = el('div', { class: 'card-path' });
+    this.metadataList = el('dl', { class: 'stats-list gguf-metadata' });
+    this.metadataSection = el('details', { class: 'gguf-metadata-section' }, el('summary', { text: 'GGUF metadata' }), this.metadataList);
     this.cardSection = el(
       'section',
       { class: 'section' },
       el('div', { class: 'section-header' }, el('h2', { class: 'section-title', text: 'Model' }), el('span', { class: 'spacer' }), action('json', 'Export model card (JSON)', () => this.exportCard())),
       this.cardPath,
       this.cardGrid,
+      this.metadataSection,
     );
     this.empty = el(
       'div',
       { class: 'welcome' },
       icon('circuit-board', 'welcome-icon'),
       el('p', { text: 'No model loaded.' }),
-      el('p', { class: 'hint', text: 'Right-click a .safetensors file in the Explorer and choose “Circuit Inspector: Inspect Model”, or run that command from the Command Palette.' }),
+      el('p', { class: 'hint', text: 'Right-click a .safetensors or .gguf file in the Explorer and choose “Circuit Inspector: Inspect Model”, or run that command from the Command Palette.' }),
     );
 
     const filter = document.createElement('vscode-textfield');
@@ -103,7 +109,12 @@ export class ModelView implements View {
     show(this.cardSection, !!s.card);
     show(this.tensorsSection, !!s.card);
     clear(this.cardGrid);
+    clear(this.metadataList);
+    show(this.metadataSection, !!s.card?.ggufMetadata);
     if (!s.card) return;
+    for (const entry of s.card.ggufMetadata ?? []) {
+      this.metadataList.appendChild(el('div', { class: 'stat' }, el('dt', { class: 'mono', text: entry.key }), el('dd', { class: 'mono', text: entry.value, title: entry.value })));
+    }
     this.cardPath.textContent = s.modelPath ?? '';
     this.cardPath.title = s.modelPath ?? '';
     for (const entry of cardEntries(s.card)) {

@@ -1,6 +1,8 @@
 /**
  * From a path the user gave (a `.safetensors` file, a `model.safetensors.index.json`, or a folder
  * holding them) to a runnable model: config.json → spec, checkpoint → weights on the backend.
+ * A `.gguf` file stands in for both: ggufModel.ts derives the config and Hugging Face tensor
+ * names from its header.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -8,9 +10,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EngineError } from '../errors';
 import { openSafetensors, resolveWeightsPath } from '../formats/safetensors';
 import type { WeightSource } from '../formats/weightSource';
+import type { ModelTokenizer } from '../tokenizer';
 import { architectureFor } from './architectures';
 import { CheckpointReader } from './checkpointReader';
 import type { HfConfig } from './config';
+import type { GgufMetadataEntry } from './ggufMetadata';
+import { isGgufPath, openGgufModel } from './ggufModel';
 import type { ModelSpec } from './spec';
 import { mapWeights, type DeviceWeights } from './weights';
 
@@ -39,6 +44,8 @@ export interface LoadedWeights {
   readonly parameters: number;
   /** Storage dtype of the weights on disk, e.g. `F32`, or `F16+F32` when mixed. */
   readonly dtype: string;
+  /** A `.gguf` file carries its own tokenizer (undefined when its metadata has none) and metadata. */
+  readonly gguf?: { readonly tokenizer: ModelTokenizer | undefined; readonly metadata: readonly GgufMetadataEntry[] };
 }
 
 export async function readConfig(folder: string): Promise<HfConfig> {
@@ -89,18 +96,20 @@ function checkMemory(source: WeightSource, limit: number | undefined): void {
 
 export async function loadWeights(pathOrFolder: string, options: LoadOptions = {}): Promise<LoadedWeights> {
   const report = options.onProgress ?? (() => undefined);
-  const weightsPath = await resolveWeightsPath(pathOrFolder);
+  // A GGUF file describes itself: config, tensor names and tokenizer all come from its header.
+  const gguf = isGgufPath(pathOrFolder) ? await openGgufModel(pathOrFolder) : undefined;
+  const weightsPath = gguf ? gguf.path : await resolveWeightsPath(pathOrFolder);
   const folder = path.dirname(weightsPath);
   // The file's own header first: a corrupt file is the problem to report even without a config.
-  const source = await openSafetensors(weightsPath);
+  const source = gguf ? gguf.source : await openSafetensors(weightsPath);
   try {
-    const config = await readConfig(folder);
+    const config = gguf ? gguf.config : await readConfig(folder);
     const architecture = architectureFor(config);
     const spec = architecture.spec(config);
     checkSpec(spec, config);
     checkMemory(source, options.memoryLimitBytes);
     const total = source.tensors.size;
-    const reader = new CheckpointReader(source, architecture.basePrefix, (done) => {
+    const reader = new CheckpointReader(gguf ? gguf.view : source, architecture.basePrefix, (done) => {
       if (options.signal?.aborted) throw new EngineError('CANCELLED', 'loading was cancelled');
       report({ message: `reading tensors (${done}/${total})`, fraction: 0.9 * Math.min(1, done / total) });
     });
@@ -108,9 +117,10 @@ export async function loadWeights(pathOrFolder: string, options: LoadOptions = {
     report({ message: 'moving weights to the backend', fraction: 0.95 });
     const weights = mapWeights(host, (t) => tf.tensor(t.data, t.shape as number[], 'float32'));
     report({ message: 'ready', fraction: 1 });
-    return { weightsPath, folder, config, spec, weights, source, parameters: reader.parameters, dtype: reader.dtypeSummary() };
+    const ggufParts = gguf && { tokenizer: gguf.tokenizer, metadata: gguf.metadata };
+    return { weightsPath, folder, config, spec, weights, source, parameters: reader.parameters, dtype: reader.dtypeSummary(), gguf: ggufParts };
   } catch (error) {
     await source.close();
-    throw error;
+    throw gguf ? gguf.explain(error) : error;
   }
 }

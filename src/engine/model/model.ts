@@ -34,7 +34,8 @@ export class TransformerModel {
   static async load(pathOrFolder: string, options: LoadOptions = {}): Promise<TransformerModel> {
     const loaded = await loadWeights(pathOrFolder, options);
     try {
-      return new TransformerModel(loaded, await ModelTokenizer.load(loaded.folder));
+      // A GGUF file's tokenizer is in its metadata, never in a tokenizer.json that happens to sit beside it.
+      return new TransformerModel(loaded, loaded.gguf ? loaded.gguf.tokenizer : await ModelTokenizer.load(loaded.folder));
     } catch (error) {
       await disposeLoaded(loaded);
       throw error;
@@ -77,12 +78,20 @@ export class TransformerModel {
       dtype: this.loaded.dtype,
       backend: currentBackend() ?? 'none',
       tokenizer: this.tokenizer !== undefined,
+      ...(this.loaded.gguf && { ggufMetadata: this.loaded.gguf.metadata }),
     };
   }
 
   /** Text → token ids with character offsets. Throws NO_TOKENIZER when the model has none. */
   tokenize(text: string): TokenizedText {
     if (!this.tokenizer) {
+      if (this.loaded.gguf) {
+        throw new EngineError(
+          'NO_TOKENIZER',
+          `${path.basename(this.loaded.weightsPath)} has no tokenizer metadata, so text prompts are unavailable; pass token ids instead`,
+          this.loaded.weightsPath,
+        );
+      }
       throw new EngineError(
         'NO_TOKENIZER',
         `${path.basename(this.loaded.folder)} has no tokenizer.json beside its weights, so text prompts are unavailable; pass token ids instead`,
