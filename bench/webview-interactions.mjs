@@ -1,8 +1,8 @@
 // Interaction checks of the real webview in headless chromium (fake host, bench/webview-harness/):
 // the handshake, hover → hoverToken, click/arrow keys → selectHead, statistics on request, exports
 // (PNG bytes and CSV text), the analysis tabs (Heads, Composition, skip trigrams, Attribution: what
-// they ask the host for, what clicks select), Run/Cancel, and state restored after a reload. Exits 1
-// on a failure.
+// they ask the host for, what clicks select), the Particles tab, Run/Cancel, and state restored
+// after a reload. Exits 1 on a failure.
 //
 //   node --import tsx bench/webview-interactions.mjs
 import assert from 'node:assert/strict';
@@ -180,6 +180,61 @@ try {
     const lens = (await posted()).find((m) => m.type === 'save');
     assert.equal(lens.fileName, 'gpt2-tiny-logit-lens.csv');
     assert.match(lens.data, /^after,position,token,rank,predicted_id,predicted_token,probability\r\nembed,0,/);
+  });
+
+  await check('Particles: asks for the statistics and the kernel; hovering a particle hovers its token; β, simulation and phase diagram ask', async () => {
+    await clearPosted();
+    await tab('particles');
+    const scatter = 'vscode-tab-panel:not([hidden]) [data-testid="particles-scatter"]';
+    await page.waitForSelector(scatter);
+    await page.waitForSelector('vscode-tab-panel:not([hidden]) .kernel-maps:not([hidden])');
+    const asked = (await posted()).filter((m) => m.type.startsWith('requestParticle'));
+    assert.deepEqual(asked.map((m) => m.type).sort(), ['requestParticleKernel', 'requestParticles']);
+    assert.deepEqual(asked.find((m) => m.type === 'requestParticles'), { type: 'requestParticles', beta: 1, delta: 0.1 });
+    const colors = await page.evaluate((sel) => {
+      const c = document.querySelector(sel);
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+      return seen.size;
+    }, scatter);
+    assert.ok(colors > 10, `the scatter has ${colors} colors`);
+    // Sweep the pointer over the plot until it finds a particle: its token is hovered everywhere.
+    await clearPosted();
+    const box = await page.locator(scatter).boundingBox();
+    let hovered;
+    for (let y = box.y + 20; y < box.y + box.height - 30 && hovered === undefined; y += 6) {
+      for (let x = box.x + 44; x < box.x + box.width - 14 && hovered === undefined; x += 6) {
+        await page.mouse.move(x, y);
+        hovered = (await posted()).find((m) => m.type === 'hoverToken' && m.index !== null)?.index;
+      }
+    }
+    assert.ok(Number.isInteger(hovered), 'a particle was hovered');
+    assert.ok(await page.locator(`vscode-tab-panel:not([hidden]) .particles-side .token[data-index="${hovered}"].hovered`).count(), 'its chip is highlighted');
+    await page.mouse.move(2, 2);
+    await clearPosted();
+    const beta = page.locator('vscode-tab-panel:not([hidden]) .particles-view .section-header vscode-textfield').first().locator('input');
+    await beta.fill('2');
+    await beta.press('Enter');
+    assert.deepEqual((await posted()).filter((m) => m.type === 'requestParticles'), [{ type: 'requestParticles', beta: 2, delta: 0.1 }]);
+    await page.locator('vscode-tab-panel:not([hidden]) .particles-top .range-slider').fill('2');
+    assert.match(await page.locator('vscode-tab-panel:not([hidden]) .particles-top .player-text').innerText(), /^final/);
+    await clearPosted();
+    await page.click('vscode-tab-panel:not([hidden]) .simulate-button');
+    const sim = (await posted()).find((m) => m.type === 'requestSimulation');
+    assert.deepEqual([sim.spec.params.n, sim.spec.params.d, sim.spec.params.dynamics, sim.spec.head], [32, 3, 'sa', undefined]);
+    await page.waitForSelector('vscode-tab-panel:not([hidden]) .simulation-results:not([hidden])');
+    await clearPosted();
+    await page.click('vscode-tab-panel:not([hidden]) .phase-button');
+    assert.equal((await posted()).filter((m) => m.type === 'requestPhaseDiagram').length, 1);
+    await page.click('vscode-tab-panel:not([hidden]) .phase-cancel');
+    assert.ok((await posted()).some((m) => m.type === 'cancel'), 'Cancel posts cancel');
+    // Cancelled: the note offers Retry, which asks again.
+    await clearPosted();
+    await page.click('vscode-tab-panel:not([hidden]) .particles-simulation .request-note:not([hidden]) .retry-button');
+    assert.equal((await posted()).filter((m) => m.type === 'requestPhaseDiagram').length, 1);
+    await page.waitForSelector('vscode-tab-panel:not([hidden]) .phase-map:not([hidden]) .heatmap-stage:not([hidden])');
+    await page.click('.error-banner vscode-toolbar-button');
   });
 
   await check('Run posts the prompt; Cancel shows while running', async () => {

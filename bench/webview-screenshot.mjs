@@ -11,7 +11,7 @@ const args = process.argv.slice(2);
 const widthArg = args.indexOf('--width');
 const width = widthArg >= 0 ? Number(args[widthArg + 1]) : 1100;
 const themes = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--width');
-const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions'];
+const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions', 'particles'];
 
 const server = await serve('bench/webview-harness/entry.js');
 const browser = await launch();
@@ -75,6 +75,18 @@ try {
         const box = await page.locator('vscode-tab-panel:not([hidden]) .heatmap-canvas').first().boundingBox();
         await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.55);
         await page.waitForTimeout(50);
+      }
+      if (tab === 'particles') {
+        // Layer 1 in 3-D, a token hovered; then a simulation and a phase diagram.
+        await page.waitForSelector('vscode-tab-panel:not([hidden]) [data-testid="particles-scatter"]');
+        await page.click('vscode-tab-panel:not([hidden]) .particles-view vscode-radio[data-value="3d"]');
+        await page.locator('vscode-tab-panel:not([hidden]) .particles-top .range-slider').fill('1');
+        await page.hover('vscode-tab-panel:not([hidden]) .particles-side .token[data-index="4"]');
+        await page.click('vscode-tab-panel:not([hidden]) .simulate-button');
+        await page.waitForSelector('vscode-tab-panel:not([hidden]) .simulation-results:not([hidden])');
+        await page.click('vscode-tab-panel:not([hidden]) .phase-button');
+        await page.waitForSelector('vscode-tab-panel:not([hidden]) .phase-map:not([hidden]) .heatmap-stage:not([hidden])');
+        await page.waitForTimeout(300);
       }
       if (tab === 'predictions') {
         await page.click('vscode-tab-panel:not([hidden]) .token[data-index="12"]');

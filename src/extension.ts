@@ -11,6 +11,7 @@ import { registerExplainHead } from './commands/explainHead';
 import { registerFindInductionHeads } from './commands/findInductionHeads';
 import { registerInspectModel } from './commands/inspectModel';
 import { registerInterventions } from './commands/interventions';
+import { registerParticles } from './commands/particles';
 import { registerShowComposition } from './commands/showComposition';
 import { AttentionOverlay } from './editor/attentionOverlay';
 import { ModelSession } from './host/session';
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): CircuitInspectorApi 
     registerExplainHead(session, panel),
     registerInterventions(session, panel),
     registerExperiments(session, panel),
+    registerParticles(session, panel),
     vscode.commands.registerCommand('circuitInspector.showPanel', () => void panel.show()),
     vscode.commands.registerCommand('circuitInspector.clearAttention', () => overlay.clear()),
     vscode.commands.registerCommand('circuitInspector.restartEngine', async () => {

@@ -17,6 +17,7 @@ import { Header } from './ui/header';
 import { HeadsView } from './ui/headsView';
 import { InterventionsView } from './ui/interventionsView';
 import { ModelView } from './ui/modelView';
+import { ParticlesView } from './ui/particlesView';
 import { PredictionsView } from './ui/predictionsView';
 import { PromptView } from './ui/promptView';
 import { readPalette, watchPixelRatio, watchTheme } from './ui/theme';
@@ -33,6 +34,7 @@ const TAB_LABELS: Record<Tab, string> = {
   attribution: 'Attribution',
   predictions: 'Predictions',
   interventions: 'Interventions',
+  particles: 'Particles',
 };
 
 class App implements AppContext {
@@ -60,6 +62,7 @@ class App implements AppContext {
       attribution: new AttributionView(this),
       predictions: new PredictionsView(this),
       interventions: new InterventionsView(this),
+      particles: new ParticlesView(this),
     };
     this.tabs = document.createElement('vscode-tabs');
     this.tabs.className = 'main-tabs';

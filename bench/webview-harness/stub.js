@@ -1,9 +1,10 @@
 // Stands in for VS Code around the real webview bundle: a theme on <html>/<body> (from the URL
 // hash), acquireVsCodeApi with getState/setState, and a small fake host that answers the
 // webview's requests (tensorStats, selectHead/selectPair → circuits, run, and the analyses: heads,
-// composition, skip trigrams, attribution). Loaded before webview/main.ts.
+// composition, skip trigrams, attribution, and the Particles tab's). Loaded before webview/main.ts.
 import { THEMES } from './themes.js';
-import { attribution, circuits, composition, headScores, hostMessages, IDS, skipTrigrams, tensorStats, TOKENS } from './fake.js';
+import { attribution, circuits, composition, headScores, hostMessages, IDS, KINDS, layerPattern, skipTrigrams, tensorStats, TOKENS } from './fake.js';
+import { kernel, particles, phaseDiagram, simulate } from './fakeParticles.js';
 
 const themeName = (location.hash.slice(1) || 'dark').split('&')[0];
 const theme = THEMES[themeName] ?? THEMES.dark;
@@ -20,6 +21,7 @@ function send(message) {
 
 let runId = 1;
 let selected = { layer: 1, head: 0 };
+let phaseTimers = [];
 globalThis.acquireVsCodeApi = () => ({
   postMessage(message) {
     posted.push(message);
@@ -48,6 +50,37 @@ globalThis.acquireVsCodeApi = () => ({
         break;
       case 'requestAttribution':
         setTimeout(() => send({ type: 'attribution', attribution: attribution(message.position, message.target, message.contrast) }), 40);
+        break;
+      case 'requestParticles':
+        setTimeout(() => send({ type: 'particles', runId, result: particles(TOKENS, message.beta, message.delta) }), 40);
+        break;
+      case 'requestParticleKernel': {
+        const pattern = layerPattern(KINDS[message.layer], TOKENS, 10 + message.layer);
+        setTimeout(() => send({ type: 'particleKernel', runId, kernel: kernel(pattern, particles(TOKENS, 1, 0.1), message.layer, message.head) }), 30);
+        break;
+      }
+      case 'requestSimulation':
+        setTimeout(() => send({ type: 'simulation', spec: message.spec, ...(message.spec.fromLayer !== undefined ? { runId } : {}), result: simulate(message.spec.params) }), 60);
+        break;
+      case 'requestPhaseDiagram':
+        // Progress arrives as status messages, as the host's withProgress reports it.
+        phaseTimers = [0.25, 0.5, 0.75].map((progress, i) => setTimeout(() => send({ type: 'status', state: 'running', message: `β ${i + 1}/4`, progress }), 150 * (i + 1)));
+        phaseTimers.push(
+          setTimeout(() => {
+            phaseTimers = [];
+            send({ type: 'phaseDiagram', spec: message.spec, result: phaseDiagram(message.spec.params, message.spec.betas) });
+            send({ type: 'status', state: 'ready', message: 'phase diagram ready' });
+          }, 600),
+        );
+        break;
+      case 'cancel':
+        // As the host does: a cancelled job answers with an error the panel shows.
+        if (phaseTimers.length > 0) {
+          phaseTimers.forEach(clearTimeout);
+          phaseTimers = [];
+          send({ type: 'status', state: 'ready', message: 'cancelled' });
+          send({ type: 'error', message: 'Phase diagram: cancelled.' });
+        }
         break;
       case 'run':
         runId++;

@@ -29,6 +29,7 @@ import type { EngineState, ModelCard, ToWebview } from '../protocol/webview';
 import { EngineClient, EngineRequestError } from './engineClient';
 import { ablationResultsJson, patchResultsJson, type ExperimentDraft } from './experimentFile';
 import { metricLabel, mergeInterventions, needsCorrupted } from './interventions';
+import { ParticleRequests } from './particles';
 
 export interface SessionStatus {
   readonly state: EngineState;
@@ -154,10 +155,14 @@ export class ModelSession extends Disposable {
   /** An ablation or patching run finished. */
   readonly onDidRunIntervention = this.interventionEmitter.event;
 
+  /** The Particles tab's requests (src/host/particles.ts). */
+  readonly particles: ParticleRequests;
+
   constructor(enginePath: string) {
     super();
     this.engine = new EngineClient(enginePath, (reason) => this.engineCrashed(reason));
     this.register({ dispose: () => this.engine.dispose() });
+    this.particles = this.register(new ParticleRequests(this));
     this.register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         // A new backend applies from the next load (weights live on the backend that loaded them).
@@ -577,6 +582,19 @@ export class ModelSession extends Disposable {
   get knownHeadScores(): HeadScores | undefined {
     const all = this.cachedHeads();
     return all.find((h) => h.source === 'random') ?? all[0];
+  }
+
+  /**
+   * An engine request for a feature module (src/host/particles.ts): quick, or with cancellable
+   * progress when `progress` names it. Undefined (error shown, or cancelled) on failure.
+   */
+  request<T>(body: EngineRequestBody, origin: RequestOrigin = { notify: false }, progress?: { readonly title: string; readonly done: string }): Promise<T | undefined> {
+    return progress ? this.longRequest<T>(progress.title, body, origin, progress.done) : this.shortRequest<T>(body, origin);
+  }
+
+  /** Shows a user-facing error from a feature module in the panel. */
+  reportError(message: string): void {
+    this.fail(message, { notify: false });
   }
 
   /** Cancels whatever is running. */

@@ -154,6 +154,14 @@ export class InspectorView extends Disposable {
       case 'saveExperiment':
         void vscode.commands.executeCommand('circuitInspector.saveExperiment');
         return;
+      case 'requestParticles':
+      case 'requestParticleKernel':
+      case 'requestSimulation':
+      case 'requestPhaseDiagram': {
+        const reply = await this.session.particles.answer(message);
+        if (reply) this.post(reply);
+        return;
+      }
     }
   }
 

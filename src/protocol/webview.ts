@@ -3,6 +3,7 @@
  * sent and computes nothing; tensors travel as typed arrays, one message per layer.
  */
 import type { AblationResult, Attribution, CircuitsResult, CompositionScores, HeadScores, Intervention, ModelInfo, PatchResult, Predictions, SkipTrigrams, TensorRow, TensorStats } from './engine';
+import type { ParticleKernel, ParticlesResult, PhaseDiagram, SimulationParams, SimulationResult } from './particles';
 
 /** The model card, as the engine reports it. */
 export type ModelCard = ModelInfo;
@@ -78,7 +79,30 @@ export type ToWebview =
       readonly metricLabel: string;
       readonly result: PatchResult;
       readonly saveable: boolean;
-    };
+    }
+  /** Per-layer particle statistics of run `runId` (the Particles tab), for the β and δ it names. */
+  | { readonly type: 'particles'; readonly runId: number; readonly result: ParticlesResult }
+  /** A head's attention as the interaction kernel between the particles of its layer, on run `runId`. */
+  | { readonly type: 'particleKernel'; readonly runId: number; readonly kernel: ParticleKernel }
+  /** A simulation of the particle dynamics, for the spec the webview asked with (and the run, when it starts from one). */
+  | { readonly type: 'simulation'; readonly spec: SimulationSpec; readonly runId?: number; readonly result: SimulationResult }
+  /** A (t, β) phase diagram, for the spec the webview asked with. */
+  | { readonly type: 'phaseDiagram'; readonly spec: PhaseDiagramSpec; readonly result: PhaseDiagram };
+
+/** A simulation the Particles tab asks for: the parameters (no arrays), and where Q/K/V and the initial points come from. */
+export interface SimulationSpec {
+  readonly params: Omit<SimulationParams, 'initialPoints' | 'query' | 'key' | 'value'>;
+  /** Q = K = V from this head's processed W_Q, W_K, W_OV (else identity). */
+  readonly head?: { readonly layer: number; readonly head: number };
+  /** Start from the current run's particles at this snapshot (else `params.init`). */
+  readonly fromLayer?: number;
+}
+
+/** A phase diagram the Particles tab asks for: the simulation (random start, identity Q/K/V) and the β grid. */
+export interface PhaseDiagramSpec {
+  readonly params: SimulationSpec['params'];
+  readonly betas: readonly number[];
+}
 
 /** Webview → host. */
 export type FromWebview =
@@ -109,7 +133,15 @@ export type FromWebview =
   /** Clear every active ablation. */
   | { readonly type: 'clearAblations' }
   /** Save the last ablation or patching run as a `*.experiment.json` file. */
-  | { readonly type: 'saveExperiment' };
+  | { readonly type: 'saveExperiment' }
+  /** Particle statistics of the current run's tokens with this β (energy) and δ (clusters). */
+  | { readonly type: 'requestParticles'; readonly beta: number; readonly delta: number }
+  /** Head `head` of `layer` as the interaction kernel between that layer's particles, on the current run. */
+  | { readonly type: 'requestParticleKernel'; readonly layer: number; readonly head: number }
+  /** Simulate the particle dynamics. */
+  | { readonly type: 'requestSimulation'; readonly spec: SimulationSpec }
+  /** Compute a (t, β) phase diagram (a long job: progress, cancelled by `cancel`). */
+  | { readonly type: 'requestPhaseDiagram'; readonly spec: PhaseDiagramSpec };
 
 /** What the webview keeps in getState/setState across hide/reload. */
 export interface WebviewState {

@@ -23,6 +23,7 @@ const COMMANDS = [
   'circuitInspector.restartEngine',
   'circuitInspector.findInductionHeads',
   'circuitInspector.showComposition',
+  'circuitInspector.showParticles',
   'circuitInspector.explainHead',
   'circuitInspector.ablateHead',
   'circuitInspector.ablateHeads',
@@ -363,6 +364,22 @@ suite('Circuit Inspector extension', () => {
       const worst = Math.max(...expected.map((value, i) => Math.abs(value - scores[kind][i]!)));
       assert.ok(worst <= 1e-4, `${kind}-composition differs from TransformerLens by ${worst}`);
     }
+    await command.done;
+  });
+
+  test('Show Particle View opens the Particles tab, which asks for the run\'s particles: one snapshot per layer input plus the final stream', async () => {
+    await ensureGpt2();
+    await editorWith(TEXT, 0, TEXT.length);
+    const { run } = await analyze('Show Particle View');
+    const since = log().length;
+    const command = startCommand('circuitInspector.showParticles');
+    await waitFor((messages) => messages.find((m) => m.type === 'showTab' && m.tab === 'particles'), { since, what: 'showTab particles', command });
+    // Nothing but the webview's own request (the visible tab asks for what it needs) brings these.
+    const { result } = await waitFor((messages) => messages.find((m): m is Message<'particles'> => m.type === 'particles' && m.runId === run.runId), { since, what: 'particles of the run', command });
+    assert.deepEqual(result.tokens, run.tokens, 'the run\'s tokens');
+    assert.equal(result.layers.length, run.layers + 1, 'snapshots');
+    assert.ok(result.projection instanceof Float32Array && result.projection.length === result.layers.length * run.tokens.length * 3, 'a [snapshot, token, 3] Float32Array');
+    for (const layer of result.layers) assert.equal(layer.clusterOf.length, run.tokens.length, `a cluster per token at ${layer.label}`);
     await command.done;
   });
 

@@ -6,6 +6,7 @@
  */
 import type { FromWebview } from '../../src/protocol/webview';
 import { defaultTarget } from './attribution';
+import { particleRequests } from './particlesState';
 import type { ViewState } from './state';
 
 export type RequestStatus = 'pending' | 'failed';
@@ -78,6 +79,10 @@ export function wantedRequests(s: ViewState): WantedRequest[] {
       if (!q) return [];
       const message: FromWebview = { type: 'requestAttribution', position: q.position, target: q.target, ...(q.contrast !== undefined ? { contrast: q.contrast } : {}) };
       return want(q.key, message, s.attributions.has(q.key));
+    }
+    case 'particles': {
+      const next = particleRequests(s).find((r) => !r.have && !s.requests.has(r.key));
+      return next ? [{ key: next.key, message: next.message }] : [];
     }
     default:
       return [];

@@ -8,8 +8,9 @@ import type { EngineState, ModelCard, ToWebview, WebviewState } from '../../src/
 import { analysisForNewModel, analysisForNewRun, failPending, initialAnalysis, reduceAnalysisAction, reduceAnalysisMessage, type AnalysisAction, type AnalysisState } from './analysisState';
 import { DEFAULT_HEAD_SORT } from './heads';
 import type { HeadRef, HoverDirection } from './layout';
+import { initialParticles, particlesForNewModel, particlesForNewRun, reduceParticlesAction, reduceParticlesMessage, type ParticlesAction, type ParticlesState } from './particlesState';
 
-export const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions', 'interventions'] as const;
+export const TABS = ['model', 'prompt', 'attention', 'heads', 'composition', 'circuits', 'attribution', 'predictions', 'interventions', 'particles'] as const;
 export type Tab = (typeof TABS)[number];
 
 export interface RunView {
@@ -26,7 +27,7 @@ export interface RunView {
   readonly ablated?: readonly string[];
 }
 
-export interface ViewState extends AnalysisState {
+export interface ViewState extends AnalysisState, ParticlesState {
   readonly status: { readonly state: EngineState; readonly message?: string; readonly progress?: number };
   readonly modelPath?: string;
   readonly card?: ModelCard;
@@ -68,7 +69,8 @@ export type UiAction =
   | { readonly type: 'ui/predictionPos'; readonly pos: number | undefined }
   | { readonly type: 'ui/dismissError' }
   | { readonly type: 'ui/run' }
-  | AnalysisAction;
+  | AnalysisAction
+  | ParticlesAction;
 
 export type Action = ToWebview | UiAction;
 
@@ -88,6 +90,7 @@ export function initialState(saved?: WebviewState): ViewState {
     hoverDirection: saved?.hoverDirection ?? 'query',
     ablations: [],
     ...initialAnalysis(),
+    ...initialParticles(),
   };
 }
 
@@ -164,7 +167,7 @@ export function reduce(s: ViewState, a: Action): ViewState {
         // A different model invalidates everything computed with the previous one.
         ...(same
           ? {}
-          : { tensors: [], stats: new Map(), statsPending: new Set(), run: undefined, early: new Map(), circuits: new Map(), predictionPos: undefined, interventionResult: undefined, ...analysisForNewModel(s) }),
+          : { tensors: [], stats: new Map(), statsPending: new Set(), run: undefined, early: new Map(), circuits: new Map(), predictionPos: undefined, interventionResult: undefined, ...analysisForNewModel(s), ...particlesForNewModel(s) }),
         selected: clampHead(s.selected, a.card.layers, a.card.heads),
         error: undefined,
       };
@@ -206,6 +209,7 @@ export function reduce(s: ViewState, a: Action): ViewState {
         predictionPos: undefined,
         error: undefined,
         ...analysisForNewRun(s),
+        ...particlesForNewRun(s),
       };
     }
     case 'pattern': {
@@ -254,6 +258,16 @@ export function reduce(s: ViewState, a: Action): ViewState {
     case 'skipTrigrams':
     case 'attribution':
       return reduceAnalysisMessage(s, a);
+    case 'particles':
+    case 'particleKernel':
+    case 'simulation':
+    case 'phaseDiagram':
+      return reduceParticlesMessage(s, a);
+    case 'ui/particleParams':
+    case 'ui/particleLayer':
+    case 'ui/simulate':
+    case 'ui/phaseDiagram':
+      return reduceParticlesAction(s, a, s.run?.runId);
     case 'showTab': {
       const tab = (TABS as readonly string[]).includes(a.tab) ? (a.tab as Tab) : undefined;
       if (!tab) return s;
@@ -335,6 +349,10 @@ const HOST_MESSAGES: ReadonlySet<string> = new Set<ToWebview['type']>([
   'ablations',
   'ablationResult',
   'patchResult',
+  'particles',
+  'particleKernel',
+  'simulation',
+  'phaseDiagram',
 ]);
 
 /** A message from the host, by its `type` (anything else posted to the window is ignored). */
