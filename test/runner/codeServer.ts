@@ -11,6 +11,7 @@
  * location (HOME, XDG dirs, TMPDIR, user data, extensions) inside a fresh temporary folder, open the
  * workbench with the test payload in Chromium, print what the extension host logs, and exit with
  * the suite's code. A screenshot and the logs go to test-results/.
+ * What this shares with the end-to-end journeys (test/e2e/run.ts) lives in ./harness.ts.
  *
  * While the suite runs, the runner also watches the workbench's status bar for the extension's
  * item (src/host/statusBar.ts) and fails an otherwise green run that never showed it with a loaded
@@ -21,166 +22,22 @@
  *
  * Environment: CIRCUIT_INSPECTOR_GREP runs only the matching tests, CIRCUIT_INSPECTOR_VERBOSE=1 prints
  * each layer's largest attention difference; CIRCUIT_INSPECTOR_SUITE_TIMEOUT_S
- * overrides the 600 s overall timeout; CIRCUIT_INSPECTOR_KEEP_RUN=1 keeps the temporary folder.
+ * overrides the 600 s overall timeout; CIRCUIT_INSPECTOR_TEST_BACKEND sets the user setting
+ * `circuitInspector.backend`; CIRCUIT_INSPECTOR_KEEP_RUN=1 keeps the temporary folder.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { killGroup } from '../../scripts/processGroup';
 import { assertExtensionBuilt, buildSuite, FIXTURES_DIR, REPO_ROOT, SUITE_ENTRY } from './buildSuite';
+import { collectLogs, freePort, installTools, launchChromium, makeLogger, prepareRunDir, remoteUri, RESULTS_DIR, settingsFromEnv, startCodeServer, withTimeout, workbenchUrl } from './harness';
 
 const TIMEOUT_MS = Number(process.env.CIRCUIT_INSPECTOR_SUITE_TIMEOUT_S ?? 600) * 1000;
-const CHROMIUM = process.env.CIRCUIT_INSPECTOR_CHROMIUM ?? '/usr/bin/chromium';
-const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
 const SCREENSHOT = path.join(RESULTS_DIR, 'extension-suite.png');
 const STATUS_SCREENSHOT = path.join(RESULTS_DIR, 'extension-suite-statusbar.png');
 const started = Date.now();
-
-function log(message: string): void {
-  const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
-  console.log(`[suite-runner ${seconds}s] ${message}`);
-}
-
-/** Runs the install script (idempotent) and returns the tool paths it prints. */
-function installTools(): { node24: string; codeServer: string } {
-  const result = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'install-test-tools.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.stdout.write(result.stdout ?? '');
-  if (result.status !== 0) throw new Error(`scripts/install-test-tools.sh failed (exit ${result.status})`);
-  const value = (name: string) => {
-    const match = new RegExp(`^${name}=(.*)$`, 'm').exec(result.stdout);
-    if (!match) throw new Error(`scripts/install-test-tools.sh printed no ${name}= line`);
-    return match[1]!.trim();
-  };
-  return { node24: value('NODE24'), codeServer: value('CODE_SERVER') };
-}
-
-/** A free local port (never 2024, which the note says to avoid). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (port && port !== 2024) return port;
-  }
-}
-
-/** Environment with every per-user location inside `home`, and no VS Code variables inherited. */
-function isolatedEnv(run: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('VSCODE_') || key === 'ELECTRON_RUN_AS_NODE') continue;
-    env[key] = value;
-  }
-  const home = path.join(run, 'home');
-  return {
-    ...env,
-    HOME: home,
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
-    XDG_CACHE_HOME: path.join(home, '.cache'),
-    TMPDIR: path.join(run, 'tmp'),
-    ...extra,
-  };
-}
-
-function prepareRunDir(): { run: string; workspace: string; userData: string } {
-  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'circuit-inspector-suite-'));
-  const home = path.join(run, 'home');
-  for (const dir of [home, path.join(home, '.config'), path.join(home, '.local', 'share'), path.join(home, '.cache'), path.join(run, 'tmp')]) {
-    fs.mkdirSync(dir, { recursive: true });
-  }
-  const workspace = path.join(run, 'workspace');
-  fs.mkdirSync(workspace);
-  fs.writeFileSync(path.join(workspace, 'README.md'), 'Workspace of the Circuit Inspector integration suite.\n');
-  const userData = path.join(run, 'data');
-  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  fs.writeFileSync(
-    path.join(userData, 'User', 'settings.json'),
-    JSON.stringify(
-      {
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-        'workbench.enableExperiments': false,
-        'chat.disableAIFeatures': true,
-        'update.mode': 'none',
-        'extensions.autoUpdate': false,
-        'extensions.autoCheckUpdates': false,
-        'extensions.ignoreRecommendations': true,
-        'telemetry.telemetryLevel': 'off',
-        'security.workspace.trust.enabled': false,
-        'git.enabled': false,
-      },
-      null,
-      2,
-    ),
-  );
-  fs.writeFileSync(path.join(run, 'cs.yaml'), 'auth: none\ncert: false\n');
-  return { run, workspace, userData };
-}
-
-function startCodeServer(tools: { node24: string; codeServer: string }, run: string, workspace: string, userData: string, port: number): { child: ChildProcess; logFile: string; ready: Promise<void> } {
-  const logFile = path.join(run, 'code-server.log');
-  const out = fs.openSync(logFile, 'a');
-  const args = [
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--config', path.join(run, 'cs.yaml'),
-    '--user-data-dir', userData,
-    '--extensions-dir', path.join(run, 'ext'),
-    '--ignore-last-opened',
-    '--vscode-option', 'enable-smoke-test-driver',
-    workspace,
-  ];
-  const env = isolatedEnv(run, { PATH: `${path.dirname(tools.node24)}${path.delimiter}${process.env.PATH ?? ''}` });
-  const child = spawn(tools.codeServer, args, { env, detached: true, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  const ready = new Promise<void>((resolve, reject) => {
-    const deadline = Date.now() + 60_000;
-    const timer = setInterval(() => {
-      const text = fs.readFileSync(logFile, 'utf8');
-      if (text.includes('HTTP server listening')) {
-        clearInterval(timer);
-        resolve();
-      } else if (child.exitCode !== null || Date.now() > deadline) {
-        clearInterval(timer);
-        reject(new Error(`code-server did not start (exit ${child.exitCode}); its log:\n${text}`));
-      }
-    }, 100);
-  });
-  return { child, logFile, ready };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} timed out`)), Math.max(ms, 0));
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
+const log = makeLogger('suite-runner');
 
 /** The workbench forwards console calls as (type, args): apply printf-style formats like console. */
 function formatLogArgs(args: unknown): string {
@@ -268,28 +125,17 @@ function watchStatusBarItem(page: Page): { stop: () => Promise<void>; ok: () => 
   };
 }
 
-/** Copies the server's and extension host's log files into test-results/ for inspection. */
-function collectLogs(run: string, userData: string, codeServerLog: string, browserLog: string[]): string {
-  const dest = path.join(RESULTS_DIR, 'extension-suite-logs');
-  fs.rmSync(dest, { recursive: true, force: true });
-  fs.mkdirSync(dest, { recursive: true });
-  fs.copyFileSync(codeServerLog, path.join(dest, 'code-server.log'));
-  fs.writeFileSync(path.join(dest, 'browser-console.log'), browserLog.join('\n') + '\n');
-  const logsDir = path.join(userData, 'logs');
-  if (fs.existsSync(logsDir)) fs.cpSync(logsDir, path.join(dest, 'vscode-logs'), { recursive: true });
-  void run;
-  return dest;
-}
-
 async function main(): Promise<number> {
   assertExtensionBuilt();
   const tools = installTools();
   await buildSuite();
   log(`bundled the suite into ${path.relative(REPO_ROOT, path.dirname(SUITE_ENTRY))}/`);
 
-  const { run, workspace, userData } = prepareRunDir();
+  const dirs = prepareRunDir('circuit-inspector-suite-', settingsFromEnv());
+  const { run, workspace, userData } = dirs;
+  fs.writeFileSync(path.join(workspace, 'README.md'), 'Workspace of the Circuit Inspector integration suite.\n');
   const port = await freePort();
-  const server = startCodeServer(tools, run, workspace, userData, port);
+  const server = startCodeServer(tools, dirs, port, { smokeTestDriver: true });
   let context: BrowserContext | undefined;
   let statusItem: ReturnType<typeof watchStatusBarItem> | undefined;
   const browserLog: string[] = [];
@@ -298,13 +144,7 @@ async function main(): Promise<number> {
     await server.ready;
     log(`code-server listening on 127.0.0.1:${port} (run folder ${run})`);
 
-    context = await chromium.launchPersistentContext(path.join(run, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1600, height: 1000 },
-      env: isolatedEnv(run) as Record<string, string>,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    context = await launchChromium(run);
     const page: Page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (message) => browserLog.push(`[${message.type()}] ${message.text()}`));
     page.on('pageerror', (error) => browserLog.push(`[pageerror] ${error.stack ?? error.message}`));
@@ -338,18 +178,17 @@ async function main(): Promise<number> {
       });
     });
 
-    const remote = (file: string) => `vscode-remote://127.0.0.1:${port}${file}`;
     const extensionEnvironment: Record<string, string> = { CIRCUIT_INSPECTOR_FIXTURES: FIXTURES_DIR };
     for (const name of ['CIRCUIT_INSPECTOR_GREP', 'CIRCUIT_INSPECTOR_VERBOSE']) {
       const value = process.env[name];
       if (value) extensionEnvironment[name] = value;
     }
-    const payload = [
-      ['extensionDevelopmentPath', remote(REPO_ROOT)],
-      ['extensionTestsPath', remote(SUITE_ENTRY)],
+    const payload: [string, string][] = [
+      ['extensionDevelopmentPath', remoteUri(port, REPO_ROOT)],
+      ['extensionTestsPath', remoteUri(port, SUITE_ENTRY)],
       ['extensionEnvironment', JSON.stringify(extensionEnvironment)],
     ];
-    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const url = workbenchUrl(port, workspace, payload);
     // exposeFunction must be registered before the workbench loads; the two calls above are queued
     // on the page before this navigation.
     await page.goto(url);
@@ -358,9 +197,9 @@ async function main(): Promise<number> {
 
     const remaining = TIMEOUT_MS - (Date.now() - started);
     try {
-      const serverDied = new Promise<never>((_, reject) =>
-        server.child.once('exit', (code, signal) => reject(new Error(`code-server exited (${signal ?? code}) before the suite finished`))),
-      );
+      const serverDied = server.died.catch((error: unknown) => {
+        throw new Error(`${String(error instanceof Error ? error.message : error)} before the suite finished`);
+      });
       exitCode = await withTimeout(Promise.race([suiteExit, serverDied]), remaining, `the integration suite (overall limit ${TIMEOUT_MS / 1000} s)`);
       log(`suite finished with exit code ${exitCode}${noise ? ` (${noise} extension-gallery network errors not shown)` : ''}`);
       await statusItem.stop();
@@ -385,7 +224,7 @@ async function main(): Promise<number> {
     await statusItem?.stop();
     if (context) await withTimeout(context.close(), 15_000, 'closing Chromium').catch(() => undefined);
     await killGroup(server.child);
-    const dest = collectLogs(run, userData, server.logFile, browserLog);
+    const dest = collectLogs('extension-suite-logs', userData, server.logFile, browserLog);
     log(`logs: ${path.relative(REPO_ROOT, dest)}/`);
     if (process.env.CIRCUIT_INSPECTOR_KEEP_RUN === '1') log(`kept ${run}`);
     else fs.rmSync(run, { recursive: true, force: true });

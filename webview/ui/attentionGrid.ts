@@ -43,8 +43,8 @@ export class AttentionGrid {
   private highlight: { index: number; direction: HoverDirection } | undefined;
 
   constructor(private readonly options: AttentionGridOptions) {
-    this.base = el('canvas', { class: 'grid-canvas', attrs: { role: 'img', 'aria-label': 'Attention patterns of every head' } });
-    this.overlay = el('canvas', { class: 'grid-overlay', attrs: { 'aria-hidden': 'true' } });
+    this.base = el('canvas', { class: 'grid-canvas', attrs: { role: 'img', 'aria-label': 'Attention patterns of every head', 'data-testid': 'attention-grid' } });
+    this.overlay = el('canvas', { class: 'grid-overlay', attrs: { 'aria-hidden': 'true', 'data-testid': 'attention-grid-highlight' } });
     this.element = el('div', { class: 'grid-stage', attrs: { tabindex: '0', role: 'grid', 'aria-label': 'Heads: arrow keys move, Enter locks' } }, this.base, this.overlay);
     this.element.addEventListener('mousemove', (e) => this.setPreview(this.hit(e)));
     this.element.addEventListener('mouseleave', () => this.setPreview(undefined));
