@@ -1,10 +1,13 @@
 /**
  * Choosing the compute backend. `auto` prefers native libtensorflow kernels
  * (`@tensorflow/tfjs-node`, an optional dependency that cannot install everywhere), then
- * WebAssembly with SIMD, then plain JavaScript, and always reports which one it got.
+ * WebAssembly with SIMD (on every core: wasmThreads.ts), then plain JavaScript, and always
+ * reports which one it got.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EngineError } from './errors';
+import { restoreLegacyUtil } from './tfjsNodeCompat';
+import { startWasmBackend } from './wasmThreads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -15,30 +18,35 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 
 const failures = new Map<BackendName, string>();
 /** The backend we activated (tf.getBackend() would itself initialise one if none was). */
 let active: BackendName | undefined;
+/** Threads the active backend computes on, where it says (wasm: XNNPACK's pool). */
+let threads: number | undefined;
 
-/** Registers a backend's kernels with tfjs-core by loading its package. */
-async function register(name: BackendName): Promise<void> {
+/** Loads a backend's package (registering its kernels with tfjs-core) and activates it. */
+async function start(name: BackendName): Promise<void> {
   switch (name) {
     case 'tensorflow':
+      // libtensorflow logs to stderr at start-up (CPU features, oneDNN): warnings and errors only.
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+      restoreLegacyUtil();
       // Loaded by name at run time: it is optional and its native binding may be missing.
       require('@tensorflow/tfjs-node');
-      return;
+      break;
     case 'wasm':
-      await import('@tensorflow/tfjs-backend-wasm');
+      threads = await startWasmBackend();
       return;
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
-      return;
+      break;
   }
+  if (!(await tf.setBackend(name))) throw new Error('initialisation failed');
+  await tf.ready();
 }
 
 async function tryBackend(name: BackendName): Promise<boolean> {
   // Production mode: no debug checks, and no console banner suggesting another backend.
   tf.env().set('PROD', true);
   try {
-    await register(name);
-    if (!(await tf.setBackend(name))) throw new Error('initialisation failed');
-    await tf.ready();
+    await start(name);
     return true;
   } catch (error) {
     failures.set(name, error instanceof Error ? error.message.split('\n')[0]! : String(error));
@@ -65,6 +73,11 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
 /** Why a backend could not be used, if it was tried and failed. */
 export function backendFailure(name: BackendName): string | undefined {
   return failures.get(name);
+}
+
+/** Threads of the wasm backend's pool (1: single-threaded build); undefined for other backends. */
+export function wasmThreads(): number | undefined {
+  return active === 'wasm' ? threads : undefined;
 }
 
 /** The backend now in use, or undefined before initBackend. */

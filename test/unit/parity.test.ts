@@ -37,7 +37,7 @@ for (const backend of BACKENDS) {
 
         reference.cases.forEach((testCase, caseIndex) => {
           it(`case ${caseIndex} (${testCase.tokens.length} tokens)`, async (t) => {
-            if (!model) return t.skip(`${backend} backend unavailable: ${backendFailure(backend) ?? ''}`);
+            if (!model) return t.skip(`${backend} backend unavailable: ${backendFailure(backend) ?? ''}${backend === 'tensorflow' ? ' (scripts/stage-libtensorflow builds it)' : ''}`);
             const spec = model.spec;
             const patternNames = Array.from({ length: spec.nLayers }, (_, l) => HOOK.pattern(l));
             const residNames = Array.from({ length: spec.nLayers }, (_, l) => HOOK.residPre(l));

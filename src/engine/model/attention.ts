@@ -63,12 +63,14 @@ export function attention(ctx: AttentionContext, xNorm: tf.Tensor, w: AttentionW
     q = hook(HOOK.rotQ(layer), applyRotary(q, ctx.rotary));
     k = hook(HOOK.rotK(layer), applyRotary(k, ctx.rotary));
   }
-  const qByHead = tf.transpose(q, [0, 2, 1, 3]); // [batch, head, query_pos, d_head]
-  const kByHeadT = tf.transpose(expandKvHeads(spec, k), [0, 2, 3, 1]); // [batch, head, d_head, key_pos]
+  // The scale goes on q, the smaller operand, so scores take one element-wise op (the mask), and
+  // k^T comes from the matmul's transposeB instead of a transposed copy.
+  const qByHead = tf.transpose(tf.mul(q, spec.attnScale[layer]!), [0, 2, 1, 3]); // [batch, head, query_pos, d_head]
+  const kByHead = tf.transpose(expandKvHeads(spec, k), [0, 2, 1, 3]); // [batch, head, key_pos, d_head]
   const vByHead = tf.transpose(expandKvHeads(spec, v), [0, 2, 1, 3]); // [batch, head, key_pos, d_head]
 
-  const rawScores = tf.matMul(qByHead, kByHeadT); // [batch, head, query_pos, key_pos]
-  const scores = hook(HOOK.attnScores(layer), tf.add(tf.mul(rawScores, spec.attnScale[layer]!), ctx.mask));
+  const scaledScores = tf.matMul(qByHead, kByHead, false, true); // [batch, head, query_pos, key_pos]
+  const scores = hook(HOOK.attnScores(layer), tf.add(scaledScores, ctx.mask));
   const pattern = hook(HOOK.pattern(layer), tf.softmax(scores)); // [batch, head, query_pos, key_pos]
 
   const zByHead = tf.matMul(pattern, vByHead); // [batch, head, query_pos, d_head]

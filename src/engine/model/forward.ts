@@ -107,20 +107,23 @@ function block(
   return hook(HOOK.residPost(layer), tf.add(residMid, mlpOut));
 }
 
-/** Next-token cross-entropy. logits [batch, pos, vocab], tokens [batch, pos] → [batch, pos − 1] */
+/**
+ * Next-token cross-entropy, logsumexp(logits) − logit[target]: no log-softmax over the vocabulary
+ * (each full-vocabulary pass costs as much as a layer's matmuls at small sizes), and the targets'
+ * logits are gathered straight from `logits`. [batch, pos, vocab], tokens [batch, pos] → [batch, pos − 1]
+ */
 function nextTokenLoss(logits: tf.Tensor3D, tokens: number[][]): tf.Tensor2D {
   const [batch, pos, vocab] = logits.shape;
-  const rows = batch * (pos - 1);
-  const predicting = tf.reshape(tf.slice(logits, [0, 0, 0], [batch, pos - 1, vocab]), [rows, vocab]);
-  const logProbs = tf.reshape(tf.logSoftmax(predicting), [rows * vocab]); // [batch·(pos − 1)·vocab]
-  // Flat index of each row's target; a plain 1-D gather works on every backend (batched gathers
-  // do not on wasm).
-  const targetIndex = new Int32Array(rows);
+  // Every position's logsumexp (the last one's is unused: cheaper than slicing the logits).
+  const logNorm = tf.slice(tf.logSumExp(logits, -1), [0, 0], [batch, pos - 1]); // [batch, pos − 1]
+  // Flat index of each predicting position's target logit; a plain 1-D gather works on every
+  // backend (batched gathers do not on wasm).
+  const targetIndex = new Int32Array(batch * (pos - 1));
   tokens.forEach((sequence, b) => {
-    for (let p = 0; p + 1 < pos; p++) targetIndex[b * (pos - 1) + p] = (b * (pos - 1) + p) * vocab + sequence[p + 1]!;
+    for (let p = 0; p + 1 < pos; p++) targetIndex[b * (pos - 1) + p] = (b * pos + p) * vocab + sequence[p + 1]!;
   });
-  const picked = tf.gather(logProbs, tf.tensor1d(targetIndex, 'int32')); // [batch·(pos − 1)]
-  return tf.reshape(tf.neg(picked), [batch, pos - 1]);
+  const picked = tf.gather(tf.reshape(logits, [batch * pos * vocab]), tf.tensor1d(targetIndex, 'int32')); // [batch·(pos − 1)]
+  return tf.sub(logNorm, tf.reshape(picked, [batch, pos - 1]));
 }
 
 function cancelled(): EngineError {

@@ -23,8 +23,10 @@ export function normalize(spec: ModelSpec, x: tf.Tensor, weights: NormWeights<tf
     const meanSquare = tf.mean(tf.square(x), -1, true);
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, spec.normEps))), weights.w);
   }
-  const { mean, variance } = tf.moments(x, -1, true);
-  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, spec.normEps)));
+  // tf.moments would centre x once for the variance and we would again for the output: centre once.
+  const centered = tf.sub(x, tf.mean(x, -1, true));
+  const variance = tf.mean(tf.square(centered), -1, true);
+  const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, spec.normEps)));
   const scaled = tf.mul(normalized, weights.w);
   return weights.b ? tf.add(scaled, weights.b) : scaled;
 }
