@@ -109,6 +109,29 @@ for (const name of ['gpt2', 'llama', 'pythia'] as const) {
       }
     });
 
+    it('without logits or loss, runs only the blocks up to the last one a hook reads', async () => {
+      const kernels = async (layer: number) => {
+        let pattern: number[] = [];
+        const profile = await tf.profile(async () => {
+          const result = await model.runWithCache(testCase.tokens, [HOOK.pattern(layer)], { logits: 'none', loss: false });
+          pattern = Array.from(await result.cache.get(HOOK.pattern(layer))!.data());
+          result.dispose();
+        });
+        return { count: profile.kernels.length, pattern };
+      };
+      const first = await kernels(0);
+      const last = await kernels(model.spec.nLayers - 1);
+      // Block 0 alone is a fraction of every block plus nothing after them.
+      assert.ok(first.count < last.count / 1.5, `${first.count} kernels for layer 0 vs ${last.count} for the last layer`);
+      assert.ok(maxAbsDiff(first.pattern, testCase.attentions[0]!.flat(2)) <= 1e-5);
+      const full = await model.runWithCache(testCase.tokens, [HOOK.pattern(0)]);
+      try {
+        assert.deepEqual(first.pattern, Array.from(await full.cache.get(HOOK.pattern(0))!.data()));
+      } finally {
+        full.dispose();
+      }
+    });
+
     it('rejects unknown hook names and hooks that change the shape', async () => {
       await assert.rejects(model.runWithCache(testCase.tokens, ['blocks.0.attn.hook_nonsense']), (e: EngineError) => e.code === 'BAD_ARGUMENT' && /hook_nonsense/.test(e.message));
       await assert.rejects(

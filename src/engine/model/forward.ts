@@ -17,7 +17,10 @@ export interface ForwardOptions {
   readonly cache?: Iterable<string>;
   /** Hook functions by hook name; each may read or replace its activation. */
   readonly hooks?: ReadonlyMap<string, HookFn>;
-  /** Which positions' logits to return: every position, only the last, or none. Default 'all'. */
+  /**
+   * Which positions' logits to return: every position, only the last, or none. Default 'all'.
+   * With 'none' and no loss, only the blocks up to the last one a hook or cache name reads run.
+   */
   readonly logits?: 'all' | 'last' | 'none';
   /** Compute per-position next-token loss (needs every position's logits internally). Default true. */
   readonly loss?: boolean;
@@ -130,6 +133,20 @@ function cancelled(): EngineError {
   return new EngineError('CANCELLED', 'the forward pass was cancelled');
 }
 
+/** How many blocks must run for these hooks: up to the last `blocks.{l}.…` named, all for any other hook. */
+function blocksNeeded(spec: ModelSpec, hookNames: readonly string[]): number {
+  let needed = 0;
+  for (const name of hookNames) {
+    const layer = /^blocks\.(\d+)\./.exec(name);
+    if (!layer) {
+      if (name === HOOK.embed || name === HOOK.posEmbed) continue;
+      return spec.nLayers; // ln_final and anything past the blocks
+    }
+    needed = Math.max(needed, Number(layer[1]) + 1);
+  }
+  return needed;
+}
+
 /** Runs the model on a batch of equal-length token sequences. */
 export async function forward(
   spec: ModelSpec,
@@ -174,7 +191,13 @@ export async function forward(
       const posEmbed = hook(HOOK.posEmbed, tf.tile(positions, [tokens.length, 1, 1]));
       return tf.add(embed, posEmbed);
     });
-    for (let layer = 0; layer < spec.nLayers; layer++) {
+    const wantLogits = options.logits ?? 'all';
+    const wantLoss = (options.loss ?? true) && nPos > 1;
+    // With no logits or loss asked for, the blocks after the last one a hook reads change nothing
+    // the caller sees (TransformerLens's stop_at_layer, chosen from the hooks themselves).
+    const needsOutput = wantLogits !== 'none' || wantLoss;
+    const blocksToRun = needsOutput ? spec.nLayers : blocksNeeded(spec, [...wanted, ...hooks.keys()]);
+    for (let layer = 0; layer < blocksToRun; layer++) {
       if (options.signal) {
         await new Promise((resolve) => setImmediate(resolve)); // let a cancel message arrive
         if (options.signal.aborted) throw cancelled();
@@ -184,9 +207,8 @@ export async function forward(
       if (!isCached(input)) input.dispose();
     }
     const finalResidual: tf.Tensor = residual;
-    const wantLogits = options.logits ?? 'all';
-    const wantLoss = (options.loss ?? true) && nPos > 1;
     const { logits, loss } = tf.tidy(() => {
+      if (blocksToRun < spec.nLayers) return {};
       const normalized = hook(HOOK.lnFinalNormalized, normalize(spec, finalResidual, weights.lnFinal));
       if (wantLogits === 'none' && !wantLoss) return {};
       // Only the last position's unembedding is needed when no loss is asked for.
