@@ -5,9 +5,10 @@
  */
 import { cssColor, type Palette } from '../lib/color';
 import { formatNumber } from '../lib/format';
-import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas } from './canvas';
-import { changedWidth, chartHeader, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
-import { el, show } from './dom';
+import { canvasFont, context2d, devicePixelRatio, sizeCanvas } from './canvas';
+import { ChartFrame, saveCsv, savePng } from './chartFrame';
+import { paintBackground, pointerOn, tooltipRow } from './chartParts';
+import { el } from './dom';
 import type { Post } from './vscode';
 
 export interface BarItem {
@@ -36,53 +37,43 @@ const VALUE_ROOM = 52;
 
 export class BarChart {
   readonly element: HTMLElement;
-  private readonly header: ChartHeader;
+  private readonly frame: ChartFrame;
   private readonly canvas: HTMLCanvasElement;
-  private readonly tooltip: HTMLElement;
-  private readonly stage: HTMLElement;
-  private readonly actions: HTMLElement;
   private data: BarData | undefined;
-  private width = 0;
   private labelWidth = 0;
   private hovered: number | undefined;
   private marked: number | undefined;
 
   constructor(private readonly options: BarChartOptions) {
-    this.header = chartHeader(
-      () => void this.exportPng(),
-      () => this.exportCsv(),
-    );
-    this.actions = this.header.actions;
     this.canvas = el('canvas', { class: 'bar-chart', attrs: { role: 'img' } });
-    this.tooltip = tooltipElement();
-    this.stage = el('div', { class: 'heatmap-stage bar-stage' }, this.canvas, this.tooltip);
-    this.element = el('section', { class: 'heatmap' }, this.header.element, this.stage);
-    this.stage.addEventListener('mousemove', (e) => this.onMove(e));
-    this.stage.addEventListener('mouseleave', () => this.onMove(undefined));
-    this.stage.addEventListener('click', (e) => {
+    this.frame = new ChartFrame({
+      exportPng: () => void this.exportPng(),
+      exportCsv: () => this.exportCsv(),
+      canvases: [this.canvas],
+      stageClass: 'bar-stage',
+    });
+    this.element = this.frame.element;
+    this.frame.onHover((e) => this.onMove(e));
+    // Only some bars are pickable, so the pointer shows it per bar (onMove), not for the whole stage.
+    this.frame.stage.addEventListener('click', (e) => {
       const i = this.rowAt(e);
       if (i !== undefined && this.data?.bars[i]?.pickable) this.options.onPick?.(i);
     });
   }
 
   setTitle(title: string, subtitle = ''): void {
-    setChartTitle(this.header, this.canvas, title, subtitle);
+    this.frame.setTitle(title, subtitle);
   }
 
   setData(data: BarData | undefined): void {
     this.data = data;
     this.hovered = undefined;
-    this.tooltip.hidden = true;
-    show(this.stage, !!data);
-    show(this.actions, !!data);
+    this.frame.setData(!!data);
     this.draw();
   }
 
   setWidth(width: number): void {
-    const w = changedWidth(this.width, width);
-    if (w === undefined) return;
-    this.width = w;
-    this.draw();
+    if (this.frame.setWidth(width)) this.draw();
   }
 
   /** Outlines one bar (the selected head). */
@@ -94,10 +85,10 @@ export class BarChart {
 
   draw(): void {
     const d = this.data;
-    if (!d || this.width <= 0) return;
+    if (!d || this.frame.width <= 0) return;
     const p = this.options.palette();
     const dpr = devicePixelRatio();
-    const width = Math.min(this.width, 640);
+    const width = Math.min(this.frame.width, 640);
     const height = d.bars.length * ROW + 8;
     sizeCanvas(this.canvas, width, height, dpr);
     const ctx = context2d(this.canvas);
@@ -140,8 +131,7 @@ export class BarChart {
   private rowAt(e: MouseEvent): number | undefined {
     const d = this.data;
     if (!d) return undefined;
-    const rect = this.canvas.getBoundingClientRect();
-    const i = Math.floor((e.clientY - rect.top - 4) / ROW);
+    const i = Math.floor((pointerOn(this.canvas, e).y - 4) / ROW);
     return i >= 0 && i < d.bars.length ? i : undefined;
   }
 
@@ -149,25 +139,18 @@ export class BarChart {
     const i = e ? this.rowAt(e) : undefined;
     if (i !== this.hovered) {
       this.hovered = i;
-      this.stage.classList.toggle('clickable', i !== undefined && !!this.data?.bars[i]?.pickable && !!this.options.onPick);
+      this.frame.stage.classList.toggle('clickable', i !== undefined && !!this.data?.bars[i]?.pickable && !!this.options.onPick);
       this.draw();
     }
-    const d = this.data;
-    if (i === undefined || !d || !e) {
-      this.tooltip.hidden = true;
-      return;
-    }
-    const b = d.bars[i]!;
-    showTooltip(this.tooltip, [tooltipRow('Component', b.label), tooltipRow(d.valueName, formatNumber(b.value))], e);
+    const b = i === undefined ? undefined : this.data?.bars[i];
+    this.frame.setTooltip(e, b && this.data ? [tooltipRow('Component', b.label), tooltipRow(this.data.valueName, formatNumber(b.value))] : undefined);
   }
 
   async exportPng(): Promise<void> {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.png`, data: await pngBytes(this.canvas) });
+    if (this.data) await savePng(this.options.post, this.data.fileName, this.canvas);
   }
 
   exportCsv(): void {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.csv`, data: this.data.csv() });
+    if (this.data) saveCsv(this.options.post, this.data.fileName, this.data.csv());
   }
 }

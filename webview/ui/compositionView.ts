@@ -23,6 +23,7 @@ import { exportBaseName, exportFileName, formatNumber, headName } from '../lib/f
 import { compositionKey, requestStatus } from '../lib/requests';
 import type { ViewState } from '../lib/state';
 import type { CompositionScores } from '../../src/protocol/engine';
+import { layoutColumns } from './chartColumns';
 import type { AppContext, View } from './context';
 import { checkbox, RequestNote, type Control } from './controls';
 import { action, clear, el, icon, show } from './dom';
@@ -77,7 +78,7 @@ export class CompositionView implements View {
       el('div', { class: 'section-header' }, el('h2', { class: 'section-title', text: 'Strongest pairs' }), el('span', { class: 'hint', text: 'click a column to rank by it · click a row to select the pair' })),
       el('table', { class: 'data-table pairs-table' }, this.topHead, this.topBody),
     );
-    this.mapsRow = el('div', { class: 'composition-maps' }, this.maps.q.element, this.maps.k.element, this.maps.v.element);
+    this.mapsRow = el('div', { class: 'chart-columns composition-maps' }, this.maps.q.element, this.maps.k.element, this.maps.v.element);
     this.body = el('div', { class: 'composition-body' }, this.mapsRow, top);
     this.element = el(
       'div',
@@ -112,10 +113,7 @@ export class CompositionView implements View {
   private layout(): void {
     const width = this.body.clientWidth;
     if (width <= 0) return;
-    const columns = width >= 960 ? 3 : width >= 640 ? 2 : 1;
-    this.mapsRow.classList.toggle('cols-2', columns === 2);
-    this.mapsRow.classList.toggle('cols-3', columns === 3);
-    const w = Math.floor((width - 24 * (columns - 1)) / columns);
+    const w = layoutColumns(this.mapsRow, width, 960);
     for (const kind of COMPOSITION_KINDS) this.maps[kind].setWidth(w);
   }
 

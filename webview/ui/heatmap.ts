@@ -10,9 +10,10 @@ import { heatmapLayout, highlightBand, hitTestCell, labelStride, type HeatmapLay
 import { causalMask, drawCells } from '../lib/raster';
 import { scaleIndex, scaleLut, type HeatScale } from '../lib/scale';
 import { tokenLabel, visibleWhitespace } from '../lib/tokens';
-import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas, stackCanvases } from './canvas';
-import { changedWidth, chartHeader, clearCanvas, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
-import { el, show } from './dom';
+import { canvasFont, context2d, devicePixelRatio, sizeCanvas, stackCanvases } from './canvas';
+import { ChartFrame, layeredCanvases, saveCsv, savePng } from './chartFrame';
+import { clearOverlay, paintBackground, pointerOn, tooltipRow } from './chartParts';
+import { el } from './dom';
 import { drawLegend } from './legend';
 import type { Post } from './vscode';
 
@@ -75,54 +76,40 @@ const MAX_LABEL_CHARS = 14;
 
 export class HeatmapView {
   readonly element: HTMLElement;
-  private readonly header: ChartHeader;
-  private readonly stage: HTMLElement;
+  private readonly frame: ChartFrame;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
   private readonly legend: HTMLCanvasElement;
-  private readonly tooltip: HTMLElement;
-  private readonly emptyEl: HTMLElement;
-  private readonly actions: HTMLElement;
   private readonly cellCanvas = document.createElement('canvas');
   private data: HeatmapData | undefined;
   private geometry: HeatmapLayout | undefined;
   private rowText: string[] = [];
   private colText: string[] = [];
-  private width = 0;
   private highlight: { index: number; direction: HoverDirection } | undefined;
   private hoverCell: { row: number; col: number } | undefined;
   private marks: readonly CellMark[] = [];
 
   constructor(private readonly options: HeatmapOptions) {
-    this.header = chartHeader(
-      () => void this.exportPng(),
-      () => this.exportCsv(),
-    );
-    this.actions = this.header.actions;
-    this.base = el('canvas', { class: 'heatmap-canvas' });
-    this.overlay = el('canvas', { class: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
-    this.tooltip = tooltipElement();
-    this.stage = el('div', { class: 'heatmap-stage' }, this.base, this.overlay, this.tooltip);
+    ({ base: this.base, overlay: this.overlay } = layeredCanvases());
     this.legend = el('canvas', { class: 'legend' });
-    this.emptyEl = el('div', { class: 'empty-note' });
-    this.element = el(
-      'section',
-      { class: options.inlineSubtitle ? 'heatmap inline-subtitle' : 'heatmap' },
-      this.header.element,
-      this.emptyEl,
-      this.stage,
-      this.legend,
-    );
-    this.base.setAttribute('role', 'img');
-    this.stage.addEventListener('mousemove', (e) => this.onMove(e));
-    this.stage.addEventListener('mouseleave', () => this.setHoverCell(undefined, undefined));
+    this.frame = new ChartFrame({
+      exportPng: () => void this.exportPng(),
+      exportCsv: () => this.exportCsv(),
+      canvases: [this.base, this.overlay],
+      sectionClass: options.inlineSubtitle ? 'inline-subtitle' : undefined,
+      emptyNote: true,
+      after: [this.legend],
+    });
+    this.element = this.frame.element;
+    this.frame.onHover((e) => (e ? this.onMove(e) : this.setHoverCell(undefined, undefined)));
     if (options.onClickCell) {
-      this.stage.classList.add('clickable');
-      this.stage.addEventListener('click', (e) => {
+      // A cell is picked, not an index, and masked cells are not: the frame's onPick does not fit.
+      this.frame.stage.classList.add('clickable');
+      this.frame.stage.addEventListener('click', (e) => {
         const g = this.geometry;
         if (!g || !this.data) return;
-        const rect = this.base.getBoundingClientRect();
-        const cell = hitTestCell(g, e.clientX - rect.left, e.clientY - rect.top);
+        const { x, y } = pointerOn(this.base, e);
+        const cell = hitTestCell(g, x, y);
         if (cell && !this.isMasked(cell.row, cell.col)) options.onClickCell?.(cell);
       });
     }
@@ -144,19 +131,14 @@ export class HeatmapView {
   }
 
   setTitle(title: string, subtitle = ''): void {
-    setChartTitle(this.header, this.base, title, subtitle);
+    this.frame.setTitle(title, subtitle);
   }
 
   /** New numbers (or none, with a note saying why). Redraws. */
   setData(data: HeatmapData | undefined, emptyText = ''): void {
     this.data = data;
     this.hoverCell = undefined;
-    this.tooltip.hidden = true;
-    this.emptyEl.textContent = emptyText;
-    show(this.emptyEl, !data && emptyText.length > 0);
-    show(this.stage, !!data);
-    show(this.legend, !!data);
-    show(this.actions, !!data);
+    this.frame.setData(!!data, emptyText);
     if (data) {
       this.rowText = data.rowLabels.map((t) => tokenLabel(t, MAX_LABEL_CHARS));
       this.colText = data.colLabels === data.rowLabels ? this.rowText : data.colLabels.map((t) => tokenLabel(t, MAX_LABEL_CHARS));
@@ -166,10 +148,7 @@ export class HeatmapView {
 
   /** Width available to the heatmap (CSS pixels). Redraws when it changed. */
   setWidth(width: number): void {
-    const w = changedWidth(this.width, width);
-    if (w === undefined) return;
-    this.width = w;
-    this.draw();
+    if (this.frame.setWidth(width)) this.draw();
   }
 
   /** Highlights row `index` (direction query) or column `index` (key); undefined clears. Overlay only. */
@@ -183,7 +162,7 @@ export class HeatmapView {
   /** Full repaint (new data, size or theme). */
   draw(): void {
     const d = this.data;
-    if (!d || this.width <= 0) return;
+    if (!d || this.frame.width <= 0) return;
     const p = this.options.palette();
     const dpr = devicePixelRatio();
     const ctx = context2d(this.base);
@@ -196,7 +175,7 @@ export class HeatmapView {
     const g = heatmapLayout({
       rows: d.rows,
       cols: d.cols,
-      availableWidth: this.width,
+      availableWidth: this.frame.width,
       rowLabelWidth: titleRoom + rowW + 6,
       colLabelHeight: titleRoom + colH + 6,
       minCell: this.options.minCell ?? 1,
@@ -257,7 +236,7 @@ export class HeatmapView {
     ctx.fillStyle = cssColor(p.foreground);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    ctx.fillText(`${d.colTitle} →`, g.left + Math.min(d.cols * g.cell, this.width - g.left) / 2, 2);
+    ctx.fillText(`${d.colTitle} →`, g.left + Math.min(d.cols * g.cell, this.frame.width - g.left) / 2, 2);
     ctx.save();
     ctx.translate(2, g.top + (d.rows * g.cell) / 2);
     ctx.rotate(-Math.PI / 2);
@@ -279,10 +258,7 @@ export class HeatmapView {
     const g = this.geometry;
     if (!d || !g) return;
     const p = this.options.palette();
-    const dpr = devicePixelRatio();
-    const ctx = context2d(this.overlay);
-    clearCanvas(ctx);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = clearOverlay(this.overlay);
     const area = { x: g.left, y: g.top, w: d.cols * g.cell, h: d.rows * g.cell };
     const h = this.highlight;
     if (h && h.index >= 0 && h.index < (h.direction === 'query' ? d.rows : d.cols)) {
@@ -378,8 +354,8 @@ export class HeatmapView {
   private onMove(e: MouseEvent): void {
     const g = this.geometry;
     if (!g || !this.data) return;
-    const rect = this.base.getBoundingClientRect();
-    this.setHoverCell(hitTestCell(g, e.clientX - rect.left, e.clientY - rect.top), e);
+    const { x, y } = pointerOn(this.base, e);
+    this.setHoverCell(hitTestCell(g, x, y), e);
   }
 
   private setHoverCell(cell: { row: number; col: number } | undefined, e: MouseEvent | undefined): void {
@@ -391,29 +367,24 @@ export class HeatmapView {
     }
     const d = this.data;
     if (!cell || !d || !e) {
-      this.tooltip.hidden = true;
+      this.frame.setTooltip(e, undefined);
       return;
     }
     const v = d.values[d.offset + cell.row * d.cols + cell.col]!;
     const masked = this.isMasked(cell.row, cell.col);
-    showTooltip(
-      this.tooltip,
-      [
-        tooltipRow(d.rowTitle, visibleWhitespace(d.rowLabels[cell.row] ?? String(cell.row)), cell.row),
-        tooltipRow(d.colTitle, visibleWhitespace(d.colLabels[cell.col] ?? String(cell.col)), cell.col),
-        tooltipRow(d.valueName, masked ? (d.maskedText ?? 'masked') : formatNumber(v)),
-        ...(masked ? [] : (d.describe?.(cell.row, cell.col) ?? []).map(([k, value]) => tooltipRow(k, value))),
-      ],
-      e,
-    );
+    this.frame.setTooltip(e, [
+      tooltipRow(d.rowTitle, visibleWhitespace(d.rowLabels[cell.row] ?? String(cell.row)), cell.row),
+      tooltipRow(d.colTitle, visibleWhitespace(d.colLabels[cell.col] ?? String(cell.col)), cell.col),
+      tooltipRow(d.valueName, masked ? (d.maskedText ?? 'masked') : formatNumber(v)),
+      ...(masked ? [] : (d.describe?.(cell.row, cell.col) ?? []).map(([k, value]) => tooltipRow(k, value))),
+    ]);
   }
 
   /** The figure with its legend, as PNG bytes posted in a `save` message. */
   async exportPng(): Promise<void> {
     if (!this.data) return;
     const p = this.options.palette();
-    const png = await pngBytes(stackCanvases([this.base, this.legend], cssColor(p.background), Math.round(8 * devicePixelRatio())));
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.png`, data: png });
+    await savePng(this.options.post, this.data.fileName, stackCanvases([this.base, this.legend], cssColor(p.background), Math.round(8 * devicePixelRatio())));
   }
 
   /** The numbers as CSV: one row per row label, one column per column label. */
@@ -421,7 +392,7 @@ export class HeatmapView {
     const d = this.data;
     if (!d) return;
     const csv = matrixCsv(d.values, d.offset, uniqueLabels(d.rowLabels), uniqueLabels(d.colLabels), `${d.rowTitle} \\ ${d.colTitle}`);
-    this.options.post({ type: 'save', fileName: `${d.fileName}.csv`, data: csv });
+    saveCsv(this.options.post, d.fileName, csv);
   }
 
   /** The base canvas (benchmarks and composite exports). */

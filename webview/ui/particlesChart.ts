@@ -8,9 +8,9 @@ import { cssColor, type Palette, type Rgba } from '../lib/color';
 import { formatNumber } from '../lib/format';
 import { nearestIndex, seriesExtent, type Series } from '../lib/particles';
 import { fromPixel, niceTicks, scatterLayout, toPixel, type ScatterLayout } from '../lib/scatter';
-import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas } from './canvas';
-import { changedWidth, chartHeader, clearCanvas, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
-import { el, show } from './dom';
+import { canvasFont, context2d, devicePixelRatio, sizeCanvas } from './canvas';
+import { ChartFrame, layeredCanvases, saveCsv, savePng } from './chartFrame';
+import { clearOverlay, drawPlotBox, drawXTicks, drawYTicks, paintBackground, pointerOn, tooltipRow } from './chartParts';
 import type { Post } from './vscode';
 
 export interface LineData {
@@ -45,56 +45,40 @@ function seriesColor(k: number, p: Palette): Rgba {
 
 export class LineChart {
   readonly element: HTMLElement;
-  private readonly header: ChartHeader;
+  private readonly frame: ChartFrame;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
-  private readonly tooltip: HTMLElement;
-  private readonly stage: HTMLElement;
   private data: LineData | undefined;
   private layout: ScatterLayout | undefined;
-  private width = 0;
   private marker: number | undefined;
   private hovered: number | undefined;
 
   constructor(private readonly options: LineChartOptions) {
-    this.header = chartHeader(
-      () => void this.exportPng(),
-      () => this.exportCsv(),
-    );
-    this.base = el('canvas', { class: 'heatmap-canvas', attrs: { role: 'img' } });
-    this.overlay = el('canvas', { class: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
-    this.tooltip = tooltipElement();
-    this.stage = el('div', { class: 'heatmap-stage' }, this.base, this.overlay, this.tooltip);
-    this.element = el('section', { class: 'heatmap line-chart' }, this.header.element, this.stage);
-    this.stage.addEventListener('mousemove', (e) => this.onMove(e));
-    this.stage.addEventListener('mouseleave', () => this.onMove(undefined));
-    if (options.onPick) {
-      this.stage.classList.add('clickable');
-      this.stage.addEventListener('click', (e) => {
-        const i = this.indexAt(e);
-        if (i !== undefined) options.onPick?.(i);
-      });
-    }
+    ({ base: this.base, overlay: this.overlay } = layeredCanvases());
+    this.frame = new ChartFrame({
+      exportPng: () => void this.exportPng(),
+      exportCsv: () => this.exportCsv(),
+      canvases: [this.base, this.overlay],
+      sectionClass: 'line-chart',
+    });
+    this.element = this.frame.element;
+    this.frame.onHover((e) => this.onMove(e));
+    this.frame.onPick((e) => this.indexAt(e), options.onPick);
   }
 
   setTitle(title: string, subtitle = ''): void {
-    setChartTitle(this.header, this.base, title, subtitle);
+    this.frame.setTitle(title, subtitle);
   }
 
   setData(data: LineData | undefined): void {
     this.data = data;
     this.hovered = undefined;
-    this.tooltip.hidden = true;
-    show(this.stage, !!data);
-    show(this.header.actions, !!data);
+    this.frame.setData(!!data);
     this.draw();
   }
 
   setWidth(width: number): void {
-    const w = changedWidth(this.width, width);
-    if (w === undefined) return;
-    this.width = w;
-    this.draw();
+    if (this.frame.setWidth(width)) this.draw();
   }
 
   /** A vertical marker at x index `i` (undefined: none). Overlay only. */
@@ -106,10 +90,10 @@ export class LineChart {
 
   draw(): void {
     const d = this.data;
-    if (!d || this.width <= 0 || d.xs.length === 0) return;
+    if (!d || this.frame.width <= 0 || d.xs.length === 0) return;
     const p = this.options.palette();
     const dpr = devicePixelRatio();
-    const width = Math.min(this.width, 560);
+    const width = Math.min(this.frame.width, 560);
     const height = this.options.height ?? 170;
     const [y0, y1] = seriesExtent(d.series, d.zero);
     const x0 = d.xs[0]!;
@@ -120,29 +104,11 @@ export class LineChart {
     sizeCanvas(this.overlay, width, height, dpr);
     const ctx = context2d(this.base);
     paintBackground(ctx, dpr, p.background, width, height);
-    ctx.lineWidth = 1;
-    ctx.strokeStyle = cssColor(p.muted, 0.35);
-    ctx.strokeRect(l.left - 0.5, l.top - 0.5, l.width + 1, l.height + 1);
-    ctx.font = canvasFont(10, p.font);
-    ctx.fillStyle = cssColor(p.muted);
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    for (const t of niceTicks(y0, y1, 3)) {
-      const { py } = toPixel(l, x0, t);
-      ctx.strokeStyle = cssColor(p.muted, 0.12);
-      ctx.beginPath();
-      ctx.moveTo(l.left, Math.round(py) + 0.5);
-      ctx.lineTo(l.left + l.width, Math.round(py) + 0.5);
-      ctx.stroke();
-      ctx.fillText(formatNumber(t, 3), l.left - 4, py);
-    }
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    for (const t of niceTicks(x0, x1, Math.max(2, Math.floor(l.width / 60)))) {
-      if (d.integerX && !Number.isInteger(t)) continue;
-      const { px } = toPixel(l, t, y0);
-      ctx.fillText(formatNumber(t, 3), px, l.top + l.height + 3);
-    }
+    drawPlotBox(ctx, p, l);
+    // Gridlines across only; x gets bare labels (whole numbers only for snapshots).
+    drawYTicks(ctx, p, l, niceTicks(y0, y1, 3), { grid: 0.12, digits: 3 });
+    const xTicks = niceTicks(x0, x1, Math.max(2, Math.floor(l.width / 60)));
+    drawXTicks(ctx, p, l, d.integerX ? xTicks.filter((t) => Number.isInteger(t)) : xTicks, { digits: 3 });
     ctx.font = canvasFont(10, p.font, '600');
     ctx.fillStyle = cssColor(p.foreground);
     ctx.textBaseline = 'bottom';
@@ -199,10 +165,7 @@ export class LineChart {
     const d = this.data;
     if (!l || !d) return;
     const p = this.options.palette();
-    const dpr = devicePixelRatio();
-    const ctx = context2d(this.overlay);
-    clearCanvas(ctx);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = clearOverlay(this.overlay);
     for (const [i, color, width] of [
       [this.marker, p.focus, 1.5],
       [this.hovered, p.hover, 1],
@@ -222,8 +185,7 @@ export class LineChart {
     const l = this.layout;
     const d = this.data;
     if (!l || !d) return undefined;
-    const rect = this.base.getBoundingClientRect();
-    const px = e.clientX - rect.left;
+    const px = pointerOn(this.base, e).x;
     if (px < l.left - 6 || px > l.left + l.width + 6) return undefined;
     return nearestIndex(d.xs, fromPixel(l, px, 0).x);
   }
@@ -235,21 +197,14 @@ export class LineChart {
       this.drawOverlay();
     }
     const d = this.data;
-    if (i === undefined || !d || !e) {
-      this.tooltip.hidden = true;
-      return;
-    }
-    const x = d.xLabel ? d.xLabel(i) : formatNumber(d.xs[i]!, 4);
-    showTooltip(this.tooltip, [tooltipRow(d.xTitle, x), ...d.series.map((s) => tooltipRow(s.name, formatNumber(s.values[i] ?? NaN, 4)))], e);
+    this.frame.setTooltip(e, i === undefined || !d ? undefined : [tooltipRow(d.xTitle, d.xLabel ? d.xLabel(i) : formatNumber(d.xs[i]!, 4)), ...d.series.map((s) => tooltipRow(s.name, formatNumber(s.values[i] ?? NaN, 4)))]);
   }
 
   async exportPng(): Promise<void> {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.png`, data: await pngBytes(this.base) });
+    if (this.data) await savePng(this.options.post, this.data.fileName, this.base);
   }
 
   exportCsv(): void {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.csv`, data: this.data.csv() });
+    if (this.data) saveCsv(this.options.post, this.data.fileName, this.data.csv());
   }
 }

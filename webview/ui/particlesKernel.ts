@@ -9,6 +9,7 @@ import { kernelQuery } from '../lib/particlesState';
 import { requestStatus } from '../lib/requests';
 import { gridShape, type ViewState } from '../lib/state';
 import type { ParticleKernel } from '../../src/protocol/particles';
+import { layoutColumns } from './chartColumns';
 import type { AppContext } from './context';
 import { RequestNote, select, type SelectControl } from './controls';
 import { el, show } from './dom';
@@ -41,7 +42,7 @@ export class ParticlesKernelSection {
     this.pattern = heatmap();
     this.cosines = heatmap();
     this.scores = new ScatterPlot({ post: ctx.post, palette: () => ctx.palette(), aspect: 0.75, maxHeight: 320 });
-    this.body = el('div', { class: 'kernel-maps' }, this.pattern.element, this.cosines.element, this.scores.element);
+    this.body = el('div', { class: 'chart-columns kernel-maps' }, this.pattern.element, this.cosines.element, this.scores.element);
     this.element = el(
       'section',
       { class: 'section particles-kernel' },
@@ -61,10 +62,7 @@ export class ParticlesKernelSection {
 
   /** Width for the three charts (two or three to a row). */
   setWidth(width: number): void {
-    const columns = width >= 980 ? 3 : width >= 640 ? 2 : 1;
-    this.body.classList.toggle('cols-2', columns === 2);
-    this.body.classList.toggle('cols-3', columns === 3);
-    const w = Math.floor((width - 24 * (columns - 1)) / columns);
+    const w = layoutColumns(this.body, width, 980);
     this.pattern.setWidth(w);
     this.cosines.setWidth(w);
     this.scores.setWidth(w);

@@ -6,13 +6,12 @@
  * and its label. Hover and highlight repaint only the overlay. PNG / CSV export.
  */
 import { cssColor, type Palette, type Rgba } from '../lib/color';
-import { formatNumber } from '../lib/format';
 import { DEFAULT_3D, depthOrder, dragAngle, layerOffset, projectionExtent, projectPoints, rotationMatrix, trajectories, type Projected, type ViewAngle } from '../lib/particles';
-import { nearestPoint, niceTicks, scatterLayout, toPixel, type ScatterLayout } from '../lib/scatter';
+import { niceTicks, scatterLayout, toPixel, type ScatterLayout } from '../lib/scatter';
 import { tokenLabel } from '../lib/tokens';
-import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas } from './canvas';
-import { changedWidth, chartHeader, clearCanvas, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
-import { el, show } from './dom';
+import { canvasFont, context2d, devicePixelRatio, sizeCanvas } from './canvas';
+import { ChartFrame, layeredCanvases, saveCsv, savePng } from './chartFrame';
+import { AXES_MARGIN, clearOverlay, drawAxisTitles, drawPlotBox, drawXTicks, drawYTicks, paintBackground, pointUnder, ringPoint, tooltipRow } from './chartParts';
 import type { Post } from './vscode';
 
 export interface ParticleScatterData {
@@ -40,21 +39,17 @@ export interface ParticleScatterOptions {
   readonly testId?: string;
 }
 
-const MARGIN = { left: 40, right: 14, top: 12, bottom: 34 };
 const LABEL_ALL_BELOW = 25;
 
 export class ParticleScatter {
   readonly element: HTMLElement;
-  private readonly header: ChartHeader;
+  private readonly frame: ChartFrame;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
-  private readonly tooltip: HTMLElement;
   private readonly stage: HTMLElement;
-  private readonly emptyEl: HTMLElement;
   private data: ParticleScatterData | undefined;
   private layout: ScatterLayout | undefined;
   private points: Projected | undefined;
-  private width = 0;
   private snapshot = 0;
   private view: ViewAngle = { mode: '2d' };
   private paths = true;
@@ -63,16 +58,17 @@ export class ParticleScatter {
   private drag: { x: number; y: number; moved: boolean } | undefined;
 
   constructor(private readonly options: ParticleScatterOptions) {
-    this.header = chartHeader(
-      () => void this.exportPng(),
-      () => this.exportCsv(),
-    );
-    this.base = el('canvas', { class: 'heatmap-canvas particles-canvas', attrs: { role: 'img', ...(options.testId ? { 'data-testid': options.testId } : {}) } });
-    this.overlay = el('canvas', { class: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
-    this.tooltip = tooltipElement();
-    this.stage = el('div', { class: 'heatmap-stage particles-stage' }, this.base, this.overlay, this.tooltip);
-    this.emptyEl = el('div', { class: 'empty-note' });
-    this.element = el('section', { class: 'heatmap particles-scatter' }, this.header.element, this.emptyEl, this.stage);
+    ({ base: this.base, overlay: this.overlay } = layeredCanvases('particles-canvas', options.testId ? { 'data-testid': options.testId } : {}));
+    this.frame = new ChartFrame({
+      exportPng: () => void this.exportPng(),
+      exportCsv: () => this.exportCsv(),
+      canvases: [this.base, this.overlay],
+      sectionClass: 'particles-scatter',
+      stageClass: 'particles-stage',
+      emptyNote: true,
+    });
+    this.element = this.frame.element;
+    this.stage = this.frame.stage;
     this.stage.addEventListener('pointerdown', (e) => {
       if (this.view.mode !== '3d') return;
       this.drag = { x: e.clientX, y: e.clientY, moved: false };
@@ -94,26 +90,19 @@ export class ParticleScatter {
   }
 
   setTitle(title: string, subtitle = ''): void {
-    setChartTitle(this.header, this.base, title, subtitle);
+    this.frame.setTitle(title, subtitle);
   }
 
   setData(data: ParticleScatterData | undefined, emptyText = ''): void {
     this.data = data;
     this.hovered = undefined;
-    this.tooltip.hidden = true;
     this.snapshot = data ? Math.min(this.snapshot, data.snapshots - 1) : 0;
-    this.emptyEl.textContent = emptyText;
-    show(this.emptyEl, !data && emptyText.length > 0);
-    show(this.stage, !!data);
-    show(this.header.actions, !!data);
+    this.frame.setData(!!data, emptyText);
     this.draw();
   }
 
   setWidth(width: number): void {
-    const w = changedWidth(this.width, width);
-    if (w === undefined) return;
-    this.width = w;
-    this.draw();
+    if (this.frame.setWidth(width)) this.draw();
   }
 
   setSnapshot(snapshot: number): void {
@@ -149,14 +138,14 @@ export class ParticleScatter {
 
   draw(): void {
     const d = this.data;
-    if (!d || this.width <= 0) return;
+    if (!d || this.frame.width <= 0) return;
     const p = this.options.palette();
     const dpr = devicePixelRatio();
     const m = projectionExtent(d.coords, this.view);
-    const side = Math.min(this.width, 520);
+    const side = Math.min(this.frame.width, 520);
     const width = side;
     const height = Math.min(480, side);
-    const l = scatterLayout({ width, height, domain: { x: [-m, m], y: [-m, m] }, margin: MARGIN, equalAspect: true });
+    const l = scatterLayout({ width, height, domain: { x: [-m, m], y: [-m, m] }, margin: AXES_MARGIN, equalAspect: true });
     this.layout = l;
     sizeCanvas(this.base, width, height, dpr);
     sizeCanvas(this.overlay, width, height, dpr);
@@ -223,45 +212,13 @@ export class ParticleScatter {
   }
 
   private drawAxes2d(ctx: CanvasRenderingContext2D, p: Palette, l: ScatterLayout, d: ParticleScatterData): void {
-    ctx.lineWidth = 1;
-    ctx.strokeStyle = cssColor(p.muted, 0.35);
-    ctx.strokeRect(l.left - 0.5, l.top - 0.5, l.width + 1, l.height + 1);
-    ctx.font = canvasFont(10, p.font);
-    ctx.fillStyle = cssColor(p.muted);
+    drawPlotBox(ctx, p, l);
+    // The domain is a square around the origin: the same ticks on both axes.
     const ticks = niceTicks(l.domain.x[0], l.domain.x[1], 4);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    for (const t of ticks) {
-      const { px } = toPixel(l, t, 0);
-      ctx.strokeStyle = cssColor(p.muted, t === 0 ? 0.5 : 0.12);
-      ctx.beginPath();
-      ctx.moveTo(Math.round(px) + 0.5, l.top);
-      ctx.lineTo(Math.round(px) + 0.5, l.top + l.height);
-      ctx.stroke();
-      ctx.fillText(formatNumber(t, 2), px, l.top + l.height + 3);
-    }
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    for (const t of ticks) {
-      const { py } = toPixel(l, 0, t);
-      ctx.strokeStyle = cssColor(p.muted, t === 0 ? 0.5 : 0.12);
-      ctx.beginPath();
-      ctx.moveTo(l.left, Math.round(py) + 0.5);
-      ctx.lineTo(l.left + l.width, Math.round(py) + 0.5);
-      ctx.stroke();
-      ctx.fillText(formatNumber(t, 2), l.left - 4, py);
-    }
-    ctx.font = canvasFont(11, p.font, '600');
-    ctx.fillStyle = cssColor(p.foreground);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
-    ctx.fillText(`${d.axes[0]} →`, l.left + l.width / 2, l.top + l.height + 30);
-    ctx.save();
-    ctx.translate(11, l.top + l.height / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = 'middle';
-    ctx.fillText(`${d.axes[1]} →`, 0, 0);
-    ctx.restore();
+    const grid = { grid: 0.12, zeroGrid: 0.5, digits: 2 };
+    drawXTicks(ctx, p, l, ticks, grid);
+    drawYTicks(ctx, p, l, ticks, grid);
+    drawAxisTitles(ctx, p, l, d.axes[0], d.axes[1]);
   }
 
   /** The three principal axes from the origin, rotated with the points, labelled at their tips. */
@@ -309,10 +266,7 @@ export class ParticleScatter {
     const pts = this.points;
     if (!l || !d || !pts) return;
     const p = this.options.palette();
-    const dpr = devicePixelRatio();
-    const ctx = context2d(this.overlay);
-    clearCanvas(ctx);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = clearOverlay(this.overlay);
     for (const [i, color] of [
       [this.highlighted, p.focus],
       [this.hovered, p.hover],
@@ -320,11 +274,7 @@ export class ParticleScatter {
       if (i === undefined || i >= d.particles) continue;
       const q = toPixel(l, pts.xs[i]!, pts.ys[i]!);
       if (!Number.isFinite(q.px) || !Number.isFinite(q.py)) continue;
-      ctx.strokeStyle = cssColor(color);
-      ctx.lineWidth = p.highContrast ? 2.5 : 1.75;
-      ctx.beginPath();
-      ctx.arc(q.px, q.py, 7, 0, 2 * Math.PI);
-      ctx.stroke();
+      ringPoint(ctx, q.px, q.py, color, p.highContrast ? 2.5 : 1.75);
       if (d.names) {
         ctx.font = canvasFont(11, p.monoFont, '600');
         ctx.fillStyle = cssColor(p.foreground);
@@ -342,7 +292,7 @@ export class ParticleScatter {
       if (dx !== 0 || dy !== 0) {
         this.view = { mode: '3d', ...dragAngle(this.view, dx, dy) };
         this.drag = { x: e.clientX, y: e.clientY, moved: true };
-        this.tooltip.hidden = true;
+        this.frame.setTooltip(undefined, undefined);
         this.draw();
       }
       return;
@@ -350,8 +300,7 @@ export class ParticleScatter {
     const l = this.layout;
     const pts = this.points;
     if (!l || !pts) return;
-    const rect = this.base.getBoundingClientRect();
-    this.setHovered(nearestPoint(l, pts.xs, pts.ys, e.clientX - rect.left, e.clientY - rect.top, 9), e);
+    this.setHovered(pointUnder(this.base, e, l, pts.xs, pts.ys), e);
   }
 
   private setHovered(i: number | undefined, e: MouseEvent | undefined): void {
@@ -361,20 +310,14 @@ export class ParticleScatter {
       this.options.onHover?.(i);
     }
     const d = this.data;
-    if (i === undefined || !d || !e) {
-      this.tooltip.hidden = true;
-      return;
-    }
-    showTooltip(this.tooltip, [...(d.names ? [tooltipRow('Token', d.names[i] ?? '', i)] : []), ...d.describe(i, this.snapshot).map(([k, v]) => tooltipRow(k, v))], e);
+    this.frame.setTooltip(e, i === undefined || !d ? undefined : [...(d.names ? [tooltipRow('Token', d.names[i] ?? '', i)] : []), ...d.describe(i, this.snapshot).map(([k, v]) => tooltipRow(k, v))]);
   }
 
   async exportPng(): Promise<void> {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.png`, data: await pngBytes(this.base) });
+    if (this.data) await savePng(this.options.post, this.data.fileName, this.base);
   }
 
   exportCsv(): void {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.csv`, data: this.data.csv() });
+    if (this.data) saveCsv(this.options.post, this.data.fileName, this.data.csv());
   }
 }

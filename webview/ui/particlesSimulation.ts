@@ -9,6 +9,7 @@ import { DEFAULT_SIMULATION, frameParticles, framesCsv, indexColor, phaseCells, 
 import { requestStatus } from '../lib/requests';
 import type { ViewState } from '../lib/state';
 import type { SimulationResult } from '../../src/protocol/particles';
+import { smallChartWidth } from './chartColumns';
 import type { AppContext } from './context';
 import { RequestNote, select, type SelectControl } from './controls';
 import { action, el, show } from './dom';
@@ -113,7 +114,7 @@ export class ParticlesSimulationSection {
       'div',
       { class: 'simulation-results' },
       el('div', { class: 'particles-charts' }, ...this.charts.map((c) => c.element)),
-      (this.pair = el('div', { class: 'particles-pair' }, el('div', { class: 'simulation-frames' }, this.player.element, this.frames.element), this.model.element)),
+      (this.pair = el('div', { class: 'split particles-pair' }, el('div', { class: 'simulation-frames' }, this.player.element, this.frames.element), this.model.element)),
     );
 
     this.betaLo = numberField('β min', 'Smallest β of the phase diagram', 0.5);
@@ -189,8 +190,7 @@ export class ParticlesSimulationSection {
   }
 
   setWidth(width: number): void {
-    const columns = width >= 1100 ? 4 : width >= 560 ? 2 : 1;
-    const w = Math.floor((width - 16 * (columns - 1)) / columns);
+    const w = smallChartWidth(width);
     for (const c of this.charts) c.setWidth(w);
     // The simulation and the model side by side when both fit.
     const pair = width >= 880;

@@ -12,6 +12,7 @@ import { requestStatus } from '../lib/requests';
 import type { ViewState } from '../lib/state';
 import type { ParticlesResult } from '../../src/protocol/particles';
 import { BarChart } from './barChart';
+import { smallChartWidth } from './chartColumns';
 import type { AppContext, View } from './context';
 import { checkbox, radioGroup, RequestNote, type Control } from './controls';
 import { action, el, show } from './dom';
@@ -81,7 +82,7 @@ export class ParticlesView implements View {
     this.simulation = new ParticlesSimulationSection(ctx);
 
     const side = el('div', { class: 'particles-side' }, this.player.element, this.variance, this.strip.element, this.histogram.element);
-    this.top = el('div', { class: 'particles-top' }, this.scatter.element, side);
+    this.top = el('div', { class: 'split particles-top' }, this.scatter.element, side);
     this.body = el(
       'div',
       { class: 'particles-body' },
@@ -129,8 +130,7 @@ export class ParticlesView implements View {
     const scatterWidth = sideBySide ? Math.min(520, Math.floor(width * 0.55)) : width;
     this.scatter.setWidth(scatterWidth);
     this.histogram.setWidth(sideBySide ? width - scatterWidth - 24 : width);
-    const columns = width >= 1100 ? 4 : width >= 560 ? 2 : 1;
-    const w = Math.floor((width - 16 * (columns - 1)) / columns);
+    const w = smallChartWidth(width);
     for (const c of Object.values(this.charts)) c.setWidth(w);
     this.kernel.setWidth(width);
     this.simulation.setWidth(width);

@@ -4,11 +4,10 @@
  * click to pick a point, and PNG / CSV export. Hover repaints only the overlay.
  */
 import { cssColor, type Palette, type Rgba } from '../lib/color';
-import { formatNumber } from '../lib/format';
-import { nearestPoint, niceTicks, scatterLayout, toPixel, type Domain, type ScatterLayout } from '../lib/scatter';
-import { canvasFont, context2d, devicePixelRatio, pngBytes, sizeCanvas } from './canvas';
-import { changedWidth, chartHeader, clearCanvas, paintBackground, setChartTitle, showTooltip, tooltipElement, tooltipRow, type ChartHeader } from './chartParts';
-import { el, show } from './dom';
+import { niceTicks, scatterLayout, toPixel, type Domain, type ScatterLayout } from '../lib/scatter';
+import { canvasFont, context2d, devicePixelRatio, sizeCanvas } from './canvas';
+import { ChartFrame, layeredCanvases, saveCsv, savePng } from './chartFrame';
+import { AXES_MARGIN, clearOverlay, drawAxisTitles, drawPlotBox, drawXTicks, drawYTicks, paintBackground, pointUnder, ringPoint, tooltipRow } from './chartParts';
 import type { Post } from './vscode';
 
 export interface ScatterData {
@@ -40,67 +39,45 @@ export interface ScatterOptions {
   readonly onPick?: (i: number) => void;
 }
 
-const MARGIN = { left: 40, right: 14, top: 12, bottom: 34 };
 const LABEL_ALL_BELOW = 25;
 
 export class ScatterPlot {
   readonly element: HTMLElement;
-  private readonly header: ChartHeader;
+  private readonly frame: ChartFrame;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
-  private readonly tooltip: HTMLElement;
-  private readonly stage: HTMLElement;
-  private readonly actions: HTMLElement;
-  private readonly emptyEl: HTMLElement;
   private data: ScatterData | undefined;
   private layout: ScatterLayout | undefined;
-  private width = 0;
   private hovered: number | undefined;
   private marked: { primary?: number; secondary?: number } = {};
 
   constructor(private readonly options: ScatterOptions) {
-    this.header = chartHeader(
-      () => void this.exportPng(),
-      () => this.exportCsv(),
-    );
-    this.actions = this.header.actions;
-    this.base = el('canvas', { class: 'heatmap-canvas', attrs: { role: 'img' } });
-    this.overlay = el('canvas', { class: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
-    this.tooltip = tooltipElement();
-    this.stage = el('div', { class: 'heatmap-stage' }, this.base, this.overlay, this.tooltip);
-    this.emptyEl = el('div', { class: 'empty-note' });
-    this.element = el('section', { class: 'heatmap scatter' }, this.header.element, this.emptyEl, this.stage);
-    this.stage.addEventListener('mousemove', (e) => this.onMove(e));
-    this.stage.addEventListener('mouseleave', () => this.onMove(undefined));
-    if (options.onPick) {
-      this.stage.classList.add('clickable');
-      this.stage.addEventListener('click', (e) => {
-        const i = this.hit(e);
-        if (i !== undefined) options.onPick?.(i);
-      });
-    }
+    ({ base: this.base, overlay: this.overlay } = layeredCanvases());
+    this.frame = new ChartFrame({
+      exportPng: () => void this.exportPng(),
+      exportCsv: () => this.exportCsv(),
+      canvases: [this.base, this.overlay],
+      sectionClass: 'scatter',
+      emptyNote: true,
+    });
+    this.element = this.frame.element;
+    this.frame.onHover((e) => this.onMove(e));
+    this.frame.onPick((e) => this.hit(e), options.onPick);
   }
 
   setTitle(title: string, subtitle = ''): void {
-    setChartTitle(this.header, this.base, title, subtitle);
+    this.frame.setTitle(title, subtitle);
   }
 
   setData(data: ScatterData | undefined, emptyText = ''): void {
     this.data = data;
     this.hovered = undefined;
-    this.tooltip.hidden = true;
-    this.emptyEl.textContent = emptyText;
-    show(this.emptyEl, !data && emptyText.length > 0);
-    show(this.stage, !!data);
-    show(this.actions, !!data);
+    this.frame.setData(!!data, emptyText);
     this.draw();
   }
 
   setWidth(width: number): void {
-    const w = changedWidth(this.width, width);
-    if (w === undefined) return;
-    this.width = w;
-    this.draw();
+    if (this.frame.setWidth(width)) this.draw();
   }
 
   /** Marks points (the selected head; its partner). Redraws the labels. */
@@ -112,17 +89,17 @@ export class ScatterPlot {
 
   draw(): void {
     const d = this.data;
-    if (!d || this.width <= 0) return;
+    if (!d || this.frame.width <= 0) return;
     const p = this.options.palette();
     const dpr = devicePixelRatio();
-    let width = Math.min(this.width, 560);
+    let width = Math.min(this.frame.width, 560);
     let height = Math.min(this.options.maxHeight ?? 420, Math.round(width * (this.options.aspect ?? 0.8)));
-    let l = scatterLayout({ width, height, domain: d.domain, margin: MARGIN, equalAspect: d.equalAspect });
+    let l = scatterLayout({ width, height, domain: d.domain, margin: AXES_MARGIN, equalAspect: d.equalAspect });
     if (d.equalAspect) {
       // Crop the canvas to the plot box, so the axis titles sit next to it.
-      width = Math.ceil(l.width + MARGIN.left + MARGIN.right);
-      height = Math.ceil(l.height + MARGIN.top + MARGIN.bottom);
-      l = scatterLayout({ width, height, domain: d.domain, margin: MARGIN, equalAspect: true });
+      width = Math.ceil(l.width + AXES_MARGIN.left + AXES_MARGIN.right);
+      height = Math.ceil(l.height + AXES_MARGIN.top + AXES_MARGIN.bottom);
+      l = scatterLayout({ width, height, domain: d.domain, margin: AXES_MARGIN, equalAspect: true });
     }
     this.layout = l;
     sizeCanvas(this.base, width, height, dpr);
@@ -184,36 +161,11 @@ export class ScatterPlot {
   }
 
   private drawAxes(ctx: CanvasRenderingContext2D, p: Palette, l: ScatterLayout, d: ScatterData): void {
-    ctx.lineWidth = 1;
-    ctx.strokeStyle = cssColor(p.muted, 0.35);
-    ctx.strokeRect(l.left - 0.5, l.top - 0.5, l.width + 1, l.height + 1);
-    ctx.font = canvasFont(10, p.font);
-    ctx.fillStyle = cssColor(p.muted);
-    // Ticks and light gridlines.
-    const xt = niceTicks(d.domain.x[0], d.domain.x[1], 4);
-    const yt = niceTicks(d.domain.y[0], d.domain.y[1], 4);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    for (const t of xt) {
-      const { px } = toPixel(l, t, 0);
-      ctx.strokeStyle = cssColor(p.muted, t === 0 ? 0.55 : 0.14);
-      ctx.beginPath();
-      ctx.moveTo(Math.round(px) + 0.5, l.top);
-      ctx.lineTo(Math.round(px) + 0.5, l.top + l.height);
-      ctx.stroke();
-      ctx.fillText(formatNumber(t, 2), px, l.top + l.height + 3);
-    }
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    for (const t of yt) {
-      const { py } = toPixel(l, 0, t);
-      ctx.strokeStyle = cssColor(p.muted, t === 0 ? 0.55 : 0.14);
-      ctx.beginPath();
-      ctx.moveTo(l.left, Math.round(py) + 0.5);
-      ctx.lineTo(l.left + l.width, Math.round(py) + 0.5);
-      ctx.stroke();
-      ctx.fillText(formatNumber(t, 2), l.left - 4, py);
-    }
+    drawPlotBox(ctx, p, l);
+    // Ticks and light gridlines, the axes through zero stronger.
+    const grid = { grid: 0.14, zeroGrid: 0.55, digits: 2 };
+    drawXTicks(ctx, p, l, niceTicks(d.domain.x[0], d.domain.x[1], 4), grid);
+    drawYTicks(ctx, p, l, niceTicks(d.domain.y[0], d.domain.y[1], 4), grid);
     if (d.unitCircle) {
       const c = toPixel(l, 0, 0);
       const r = toPixel(l, 1, 0).px - c.px;
@@ -224,17 +176,7 @@ export class ScatterPlot {
       ctx.stroke();
       ctx.setLineDash([]);
     }
-    ctx.font = canvasFont(11, p.font, '600');
-    ctx.fillStyle = cssColor(p.foreground);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
-    ctx.fillText(`${d.xTitle} →`, l.left + l.width / 2, l.top + l.height + 30);
-    ctx.save();
-    ctx.translate(11, l.top + l.height / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = 'middle';
-    ctx.fillText(`${d.yTitle} →`, 0, 0);
-    ctx.restore();
+    drawAxisTitles(ctx, p, l, d.xTitle, d.yTitle);
   }
 
   private drawOverlay(): void {
@@ -242,26 +184,18 @@ export class ScatterPlot {
     const d = this.data;
     if (!l || !d) return;
     const p = this.options.palette();
-    const dpr = devicePixelRatio();
-    const ctx = context2d(this.overlay);
-    clearCanvas(ctx);
+    const ctx = clearOverlay(this.overlay);
     const i = this.hovered;
     if (i === undefined) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const { px, py } = toPixel(l, d.xs[i]!, d.ys[i]!);
-    ctx.strokeStyle = cssColor(p.hover);
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    ctx.arc(px, py, 7, 0, 2 * Math.PI);
-    ctx.stroke();
+    ringPoint(ctx, px, py, p.hover, 1.5);
   }
 
   private hit(e: MouseEvent): number | undefined {
     const l = this.layout;
     const d = this.data;
     if (!l || !d) return undefined;
-    const rect = this.base.getBoundingClientRect();
-    return nearestPoint(l, d.xs, d.ys, e.clientX - rect.left, e.clientY - rect.top, 9);
+    return pointUnder(this.base, e, l, d.xs, d.ys);
   }
 
   private onMove(e: MouseEvent | undefined): void {
@@ -271,20 +205,14 @@ export class ScatterPlot {
       this.drawOverlay();
     }
     const d = this.data;
-    if (i === undefined || !d || !e) {
-      this.tooltip.hidden = true;
-      return;
-    }
-    showTooltip(this.tooltip, [...(d.names ? [tooltipRow('', d.names[i] ?? '')] : []), ...d.describe(i).map(([k, v]) => tooltipRow(k, v))], e);
+    this.frame.setTooltip(e, i === undefined || !d ? undefined : [...(d.names ? [tooltipRow('', d.names[i] ?? '')] : []), ...d.describe(i).map(([k, v]) => tooltipRow(k, v))]);
   }
 
   async exportPng(): Promise<void> {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.png`, data: await pngBytes(this.base) });
+    if (this.data) await savePng(this.options.post, this.data.fileName, this.base);
   }
 
   exportCsv(): void {
-    if (!this.data) return;
-    this.options.post({ type: 'save', fileName: `${this.data.fileName}.csv`, data: this.data.csv() });
+    if (this.data) saveCsv(this.options.post, this.data.fileName, this.data.csv());
   }
 }
