@@ -1,6 +1,17 @@
-function add(a: number, b: number) {
+interface Order {
+  price: number;
+  quantity: number;
+  shipping: number;
+}
+
+function add(a: number, b: number): number {
   return a + b;
 }
 
-add(1, 2);
-add(1, 2);
+function total(order: Order): number {
+  return add(order.price * order.quantity, order.shipping);
+}
+
+function totalWithTax(order: Order, tax: number): number {
+  return add(order.price * order.quantity, order.shipping) * (1 + tax);
+}

@@ -9,8 +9,9 @@
  * Steps:
  *  1. `npm run build` (dist/).
  *  2. The demo workspace: .cache/demo-vscode/demo/ gets demo/'s files (overwritten on every start)
- *     and models/ with copies of test/fixtures/models/induction (when that fixture exists: the
- *     model to try first) and test/fixtures/models/gpt2, without the test-only reference.json.
+ *     and models/ with copies of samples/code-2l (the sample code model: the one to try first),
+ *     test/fixtures/models/induction and test/fixtures/models/gpt2 (those that exist), without the
+ *     test-only reference.json.
  *  3. Desktop VS Code (`code` on PATH): `code --new-window --extensionDevelopmentPath=<repo>
  *     <workspace> <workspace>/add.ts`, then exit; the extension runs from the repository.
  *  4. Otherwise code-server (../shared/notes/real-vscode-here.md):
@@ -41,7 +42,12 @@ const CACHE = path.join(REPO, '.cache', 'demo-vscode');
 const WORKSPACE = path.join(CACHE, 'demo');
 const DEMO_SOURCE = path.join(REPO, 'demo');
 const CODE_FILE = 'add.ts';
-const MODELS = ['induction', 'gpt2']; // preferred first; missing ones are skipped
+/** Models copied into the demo's models/ folder, preferred first; missing ones are skipped. */
+const MODELS: readonly { readonly name: string; readonly source: string }[] = [
+  { name: 'code-2l', source: path.join(REPO, 'samples', 'code-2l') },
+  { name: 'induction', source: path.join(REPO, 'test', 'fixtures', 'models', 'induction') },
+  { name: 'gpt2', source: path.join(REPO, 'test', 'fixtures', 'models', 'gpt2') },
+];
 const VSIX = path.join(CACHE, 'circuit-inspector.vsix');
 const EXTENSIONS_DIR = path.join(CACHE, 'extensions');
 const USER_DATA_DIR = path.join(CACHE, 'data');
@@ -119,8 +125,7 @@ function prepareWorkspace(): string[] {
   const modelsDir = path.join(WORKSPACE, 'models');
   fs.rmSync(modelsDir, { recursive: true, force: true });
   const copied: string[] = [];
-  for (const name of MODELS) {
-    const source = path.join(REPO, 'test', 'fixtures', 'models', name);
+  for (const { name, source } of MODELS) {
     if (!fs.existsSync(path.join(source, 'config.json'))) continue;
     fs.cpSync(source, path.join(modelsDir, name), {
       recursive: true,
@@ -128,7 +133,7 @@ function prepareWorkspace(): string[] {
     });
     copied.push(name);
   }
-  if (copied.length === 0) throw new StartError('no sample model found under test/fixtures/models/');
+  if (copied.length === 0) throw new StartError('no sample model found (samples/code-2l/, test/fixtures/models/)');
   log(`demo workspace ${path.relative(REPO, WORKSPACE)}/ with models/${copied.join(', models/')}`);
   return copied;
 }

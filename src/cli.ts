@@ -54,8 +54,8 @@ commands:
       [--model M [--head L.H] [--from-layer L (--prompt TEXT | --tokens 1,2,3)]]
                                         the attention dynamics on the sphere: clusters,
                                         clustered pairs, inner products and energy over time
-  bench [--tokens 128] [--backend B] [--repeats 5] [--json]
-                                        GPT-2-small forward + full cache vs numpy
+  bench [--tokens 128] [--backend B] [--repeats 5] [--threads N] [--no-sweeps] [--json]
+                                        GPT-2-small forward + full cache vs numpy/PyTorch
 
 <model>: a .safetensors file, a model.safetensors.index.json, or a folder holding
 them with config.json (and optionally tokenizer.json); or a .gguf file (config and
