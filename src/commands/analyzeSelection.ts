@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { readSettings } from '../config';
 import type { ModelSession } from '../host/session';
 import type { InspectorPanel } from '../panel/inspectorPanel';
-import { pickModel } from './inspectModel';
+import { ensureModel } from './ensureModel';
 
 export function registerAnalyzeSelection(session: ModelSession, panel: InspectorPanel): vscode.Disposable {
   return vscode.commands.registerCommand('circuitInspector.analyzeSelection', async () => {
@@ -15,11 +15,7 @@ export function registerAnalyzeSelection(session: ModelSession, panel: Inspector
       void vscode.window.showWarningMessage('Open a document and select the text to analyze.');
       return;
     }
-    if (!session.model) {
-      const choice = await vscode.window.showInformationMessage('Load a model to analyze the selection with.', 'Inspect Model…');
-      const uri = choice ? await pickModel() : undefined;
-      if (!uri || !(await session.load(uri))) return;
-    }
+    if (!(await ensureModel(session, panel, 'analyze the selection with'))) return;
     const document = editor.document;
     const range = editor.selection.isEmpty ? new vscode.Range(0, 0, document.lineCount, 0) : editor.selection;
     const selected = document.getText(range);
