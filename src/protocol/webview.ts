@@ -151,4 +151,7 @@ export interface WebviewState {
   readonly layer?: number;
   readonly head?: number;
   readonly hoverDirection?: 'query' | 'key';
+  /** The particle view's β (energy) and δ (cluster threshold). */
+  readonly particleBeta?: number;
+  readonly particleDelta?: number;
 }

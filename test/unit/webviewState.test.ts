@@ -155,25 +155,46 @@ describe('state reducer', () => {
 });
 
 describe('persisted state', () => {
-  it('round-trips tab, prompt, head and hover direction', () => {
-    let s = fold([{ type: 'model', path: '/a', card: CARD }, runMessage(1), { type: 'ui/selectHead', layer: 1, head: 2 }, { type: 'ui/tab', tab: 'attention' }, { type: 'ui/hoverDirection', direction: 'key' }, { type: 'ui/prompt', text: 'x = 1' }]);
+  it('round-trips tab, prompt, head, hover direction and the particle view\'s β and δ', () => {
+    let s = fold([
+      { type: 'model', path: '/a', card: CARD },
+      runMessage(1),
+      { type: 'ui/selectHead', layer: 1, head: 2 },
+      { type: 'ui/tab', tab: 'attention' },
+      { type: 'ui/hoverDirection', direction: 'key' },
+      { type: 'ui/prompt', text: 'x = 1' },
+      { type: 'ui/particleParams', beta: 4, delta: 0.05 },
+    ]);
     const saved = JSON.parse(JSON.stringify(persistedState(s)));
-    assert.deepEqual(saved, { modelPath: '/a', prompt: 'x = 1', tab: 'attention', layer: 1, head: 2, hoverDirection: 'key' });
+    assert.deepEqual(saved, { modelPath: '/a', prompt: 'x = 1', tab: 'attention', layer: 1, head: 2, hoverDirection: 'key', particleBeta: 4, particleDelta: 0.05 });
     s = initialState(sanitizeSaved(saved));
     assert.equal(s.tab, 'attention');
     assert.equal(s.prompt, 'x = 1');
     assert.deepEqual(s.selected, { layer: 1, head: 2 });
     assert.equal(s.hoverDirection, 'key');
+    assert.equal(s.particleBeta, 4);
+    assert.equal(s.particleDelta, 0.05);
   });
 
   it('drops malformed saved fields one by one', () => {
     assert.equal(sanitizeSaved(null), undefined);
     assert.equal(sanitizeSaved('x'), undefined);
-    const s = sanitizeSaved({ prompt: 7, tab: 'nope', layer: -1, head: 2.5, hoverDirection: 'sideways', modelPath: '/m' });
-    assert.deepEqual(s, { modelPath: '/m', prompt: undefined, tab: undefined, layer: undefined, head: undefined, hoverDirection: undefined });
+    const s = sanitizeSaved({ prompt: 7, tab: 'nope', layer: -1, head: 2.5, hoverDirection: 'sideways', modelPath: '/m', particleBeta: 'x', particleDelta: 5 });
+    assert.deepEqual(s, {
+      modelPath: '/m',
+      prompt: undefined,
+      tab: undefined,
+      layer: undefined,
+      head: undefined,
+      hoverDirection: undefined,
+      particleBeta: undefined,
+      particleDelta: 5,
+    });
     const fresh = initialState(s);
     assert.equal(fresh.tab, 'prompt');
     assert.deepEqual(fresh.selected, { layer: 0, head: 0 });
+    // δ = 5 is outside (0, 2): the defaults stand.
+    assert.deepEqual([fresh.particleBeta, fresh.particleDelta], [initialState().particleBeta, initialState().particleDelta]);
   });
 
   it('recognises host messages and nothing else', () => {

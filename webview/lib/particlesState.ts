@@ -40,8 +40,17 @@ interface Context extends ParticlesState {
   readonly requests: ReadonlyMap<string, RequestStatus>;
 }
 
-export function initialParticles(): ParticlesState {
-  return { particleBeta: DEFAULT_BETA, particleDelta: DEFAULT_DELTA, particleLayer: 0, kernels: new Map() };
+/** The β and δ the user can set, kept when valid (a saved state is untrusted), else the defaults. */
+export function particleParams(beta: unknown, delta: unknown, fallback = { beta: DEFAULT_BETA, delta: DEFAULT_DELTA }): { beta: number; delta: number } {
+  return {
+    beta: typeof beta === 'number' && Number.isFinite(beta) && beta >= 0 && beta <= 1e4 ? beta : fallback.beta,
+    delta: typeof delta === 'number' && Number.isFinite(delta) && delta > 0 && delta < 2 ? delta : fallback.delta,
+  };
+}
+
+export function initialParticles(saved?: { readonly particleBeta?: number; readonly particleDelta?: number }): ParticlesState {
+  const { beta, delta } = particleParams(saved?.particleBeta, saved?.particleDelta);
+  return { particleBeta: beta, particleDelta: delta, particleLayer: 0, kernels: new Map() };
 }
 
 /** A new run: its tokens have other particles; simulations from random points still hold. */
@@ -84,8 +93,7 @@ export function reduceParticlesAction<S extends Context>(s: S, a: ParticlesActio
   switch (a.type) {
     case 'ui/particleParams': {
       // β = 0 is allowed (the energy's limit there is the mean inner product); δ must leave a graph.
-      const beta = Number.isFinite(a.beta) && a.beta >= 0 && a.beta <= 1e4 ? a.beta : s.particleBeta;
-      const delta = Number.isFinite(a.delta) && a.delta > 0 && a.delta < 2 ? a.delta : s.particleDelta;
+      const { beta, delta } = particleParams(a.beta, a.delta, { beta: s.particleBeta, delta: s.particleDelta });
       return beta === s.particleBeta && delta === s.particleDelta ? s : { ...s, particleBeta: beta, particleDelta: delta };
     }
     case 'ui/particleLayer': {

@@ -90,7 +90,7 @@ export function initialState(saved?: WebviewState): ViewState {
     hoverDirection: saved?.hoverDirection ?? 'query',
     ablations: [],
     ...initialAnalysis(),
-    ...initialParticles(),
+    ...initialParticles(saved),
   };
 }
 
@@ -103,6 +103,8 @@ export function persistedState(s: ViewState): WebviewState {
     layer: s.selected.layer,
     head: s.selected.head,
     hoverDirection: s.hoverDirection,
+    particleBeta: s.particleBeta,
+    particleDelta: s.particleDelta,
   };
 }
 
@@ -119,6 +121,9 @@ export function sanitizeSaved(value: unknown): WebviewState | undefined {
     layer: nat(v.layer),
     head: nat(v.head),
     hoverDirection: v.hoverDirection === 'query' || v.hoverDirection === 'key' ? v.hoverDirection : undefined,
+    // Invalid values fall back to the defaults in initialParticles.
+    particleBeta: typeof v.particleBeta === 'number' ? v.particleBeta : undefined,
+    particleDelta: typeof v.particleDelta === 'number' ? v.particleDelta : undefined,
   };
 }
 
