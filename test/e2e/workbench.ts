@@ -203,15 +203,18 @@ export class Workbench {
       await this.command('Notifications: Show Notifications');
       await center.first().waitFor({ state: 'visible', timeout: 5000 });
     }
-    const items = center.locator('.notification-list-item');
-    const out: Notice[] = [];
-    for (let i = 0; i < (await items.count()); i++) {
-      const item = items.nth(i);
-      const icon = (await item.locator('.notification-list-item-icon').first().getAttribute('class').catch(() => '')) ?? '';
-      const severity = icon.includes('codicon-error') ? 'error' : icon.includes('codicon-warning') ? 'warning' : 'info';
-      out.push({ severity, text: ((await item.locator('.notification-list-item-message').first().textContent()) ?? '').trim() });
-    }
-    return out;
+    // One snapshot of the list in the page: the workbench re-renders its rows as notifications
+    // arrive, so reading them row by row can wait on a row that no longer exists.
+    const rows = await center.locator('.notification-list-item').evaluateAll((items) =>
+      items.map((item) => ({
+        icon: item.querySelector('.notification-list-item-icon')?.className ?? '',
+        text: item.querySelector('.notification-list-item-message')?.textContent ?? '',
+      })),
+    );
+    return rows.map(({ icon, text }) => ({
+      severity: icon.includes('codicon-error') ? 'error' : icon.includes('codicon-warning') ? 'warning' : 'info',
+      text: text.trim(),
+    }));
   }
 
   /**
