@@ -3,7 +3,7 @@
  * drive it in-process). Holds at most one loaded model; a failed load keeps the previous one.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Attribution, CircuitsResult, EngineRequest, HeadScores, Intervention, RunResult, TensorRow, TensorStats } from '../protocol/engine';
+import type { Attribution, CircuitsResult, EngineRequest, HeadScores, RunResult, TensorRow, TensorStats, UnderInterventions } from '../protocol/engine';
 import { attribution } from './analysis/attribution';
 import { headCircuits } from './analysis/circuits';
 import { compositionScores } from './analysis/composition';
@@ -157,7 +157,7 @@ export class EngineService {
   private async hooksFor(
     model: TransformerModel,
     tokens: readonly number[],
-    request: { readonly interventions?: readonly Intervention[]; readonly reference?: readonly number[]; readonly corrupted?: readonly number[] },
+    request: UnderInterventions,
     signal: AbortSignal,
   ): Promise<AblationHooks | undefined> {
     if (!request.interventions?.length) return undefined;
@@ -166,7 +166,7 @@ export class EngineService {
 
   /** Runs `analysis` with the hooks of the request's interventions (none when it has none), then frees them. */
   private async withInterventions<T>(
-    request: { readonly tokens: readonly number[]; readonly interventions?: readonly Intervention[]; readonly reference?: readonly number[]; readonly corrupted?: readonly number[] },
+    request: UnderInterventions & { readonly tokens: readonly number[] },
     signal: AbortSignal,
     analysis: (hooks: AblationHooks['hooks'] | undefined) => Promise<T>,
   ): Promise<T> {
@@ -180,14 +180,8 @@ export class EngineService {
 
   /** Direct logit attribution, under the request's interventions when it has any. */
   private async attribution(request: Extract<EngineRequest, { type: 'attribution' }>, signal: AbortSignal): Promise<Attribution> {
-    const model = this.current();
-    const ablation = await this.hooksFor(model, request.tokens, request, signal);
-    try {
-      const replacedAttnLayers = (request.interventions ?? []).filter((i) => i.kind === 'attn').map((i) => i.layer);
-      return await attribution(model, { ...request, hooks: ablation?.hooks, replacedAttnLayers }, signal);
-    } finally {
-      ablation?.dispose();
-    }
+    const replacedAttnLayers = (request.interventions ?? []).filter((i) => i.kind === 'attn').map((i) => i.layer);
+    return this.withInterventions(request, signal, (hooks) => attribution(this.current(), { ...request, hooks, replacedAttnLayers }, signal));
   }
 
   /** Head scores on the given tokens, else on repeated random tokens (default: defaultRandomRepeats, 50 tokens × 4 sequences, seed 0). */

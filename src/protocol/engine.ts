@@ -6,6 +6,16 @@
 
 import type { SimulationParams } from './particles';
 
+/**
+ * A request computed under interventions (patterns, logits, losses, predictions, particles all with
+ * them applied); `reference` and `corrupted` are the mean / resample sources as in 'ablate'.
+ */
+export interface UnderInterventions {
+  readonly interventions?: readonly Intervention[];
+  readonly reference?: readonly number[];
+  readonly corrupted?: readonly number[];
+}
+
 /** Host → engine. */
 export type EngineRequest =
   /** Choose the compute backend (auto | tensorflow | wasm | cpu). */
@@ -19,7 +29,7 @@ export type EngineRequest =
   /** Statistics of one stored tensor, read from the file on demand. */
   | { readonly type: 'tensorStats'; readonly id: number; readonly name: string }
   /** One forward pass on a text prompt or token ids; patterns are optional. */
-  | {
+  | ({
       readonly type: 'run';
       readonly id: number;
       readonly prompt?: string;
@@ -29,14 +39,7 @@ export type EngineRequest =
       readonly maxTokens?: number;
       /** How many top next-token predictions to return per position (default 10). */
       readonly topK?: number;
-      /**
-       * Run under these interventions (patterns, logits, losses and predictions all computed with
-       * them applied); `reference` and `corrupted` are the mean / resample sources as in 'ablate'.
-       */
-      readonly interventions?: readonly Intervention[];
-      readonly reference?: readonly number[];
-      readonly corrupted?: readonly number[];
-    }
+    } & UnderInterventions)
   /** QK/OV circuits of one head restricted to the given tokens (see CircuitsResult). */
   | { readonly type: 'circuits'; readonly id: number; readonly layer: number; readonly head: number; readonly tokens: readonly number[] }
   /** Detector and copying scores of every head (on the tokens given, else on repeated random tokens). */
@@ -46,7 +49,7 @@ export type EngineRequest =
   /** Skip-trigram tables of one head: what a source token's OV boosts/suppresses, what a query token attends to. */
   | { readonly type: 'skipTrigrams'; readonly id: number; readonly layer: number; readonly head: number; readonly token: number; readonly k?: number }
   /** Direct logit attribution and logit lens on a token sequence. */
-  | {
+  | ({
       readonly type: 'attribution';
       readonly id: number;
       readonly tokens: readonly number[];
@@ -58,14 +61,7 @@ export type EngineRequest =
       readonly contrast?: number;
       /** Predictions per layer for the logit lens (default 5). */
       readonly topK?: number;
-      /**
-       * Run under these interventions (patterns, logits, losses and predictions all computed with
-       * them applied); `reference` and `corrupted` are the mean / resample sources as in 'ablate'.
-       */
-      readonly interventions?: readonly Intervention[];
-      readonly reference?: readonly number[];
-      readonly corrupted?: readonly number[];
-    }
+    } & UnderInterventions)
   /**
    * Run the prompt with and without the interventions and evaluate the metric (see AblationResult).
    * Mean ablation averages over the positions of `reference` when given, else of `tokens` itself;
@@ -95,29 +91,22 @@ export type EngineRequest =
     }
   /** Stop the request with id `target` at its next checkpoint. */
   /** Per-layer particle statistics (see ParticlesResult) of the normalized residual stream on `tokens`. */
-  | {
+  | ({
       readonly type: 'particles';
       readonly id: number;
       readonly tokens: readonly number[];
       readonly beta: number;
       readonly delta: number;
       readonly bins?: number;
-      /** The particles of the model under these interventions (sources as in 'ablate'). */
-      readonly interventions?: readonly Intervention[];
-      readonly reference?: readonly number[];
-      readonly corrupted?: readonly number[];
-    }
+    } & UnderInterventions)
   /** One head's attention as the interaction kernel between its layer's particles (see ParticleKernel). */
-  | {
+  | ({
       readonly type: 'particleKernel';
       readonly id: number;
       readonly tokens: readonly number[];
       readonly layer: number;
       readonly head: number;
-      readonly interventions?: readonly Intervention[];
-      readonly reference?: readonly number[];
-      readonly corrupted?: readonly number[];
-    }
+    } & UnderInterventions)
   /**
    * Simulate the paper's dynamics (see SimulationResult). With `head`, Q/K/V come from that head's
    * processed weights; with `fromLayer`, the initial points are the model's particles at that layer

@@ -44,30 +44,23 @@ export interface GgufHeads {
 
 const COPY: GgufTransform = { kind: 'copy' };
 
+/** Llama's layer tensors; Qwen2 names them the same way (its q/k/v biases ride on the same paths). */
+const LLAMA_LAYER_NAMES: Readonly<Record<string, string>> = {
+  attn_norm: 'input_layernorm',
+  attn_q: 'self_attn.q_proj',
+  attn_k: 'self_attn.k_proj',
+  attn_v: 'self_attn.v_proj',
+  attn_output: 'self_attn.o_proj',
+  ffn_norm: 'post_attention_layernorm',
+  ffn_gate: 'mlp.gate_proj',
+  ffn_up: 'mlp.up_proj',
+  ffn_down: 'mlp.down_proj',
+};
+
 /** Per-layer llama.cpp tensor (without `blk.N.` and the suffix) → Hugging Face module path. */
 const LAYER_NAMES: Readonly<Record<GgufArchitecture, Readonly<Record<string, string>>>> = {
-  llama: {
-    attn_norm: 'input_layernorm',
-    attn_q: 'self_attn.q_proj',
-    attn_k: 'self_attn.k_proj',
-    attn_v: 'self_attn.v_proj',
-    attn_output: 'self_attn.o_proj',
-    ffn_norm: 'post_attention_layernorm',
-    ffn_gate: 'mlp.gate_proj',
-    ffn_up: 'mlp.up_proj',
-    ffn_down: 'mlp.down_proj',
-  },
-  qwen2: {
-    attn_norm: 'input_layernorm',
-    attn_q: 'self_attn.q_proj',
-    attn_k: 'self_attn.k_proj',
-    attn_v: 'self_attn.v_proj',
-    attn_output: 'self_attn.o_proj',
-    ffn_norm: 'post_attention_layernorm',
-    ffn_gate: 'mlp.gate_proj',
-    ffn_up: 'mlp.up_proj',
-    ffn_down: 'mlp.down_proj',
-  },
+  llama: LLAMA_LAYER_NAMES,
+  qwen2: LLAMA_LAYER_NAMES,
   gpt2: {
     attn_norm: 'ln_1',
     attn_qkv: 'attn.c_attn',
